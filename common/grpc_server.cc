@@ -204,7 +204,11 @@ absl::Status GrpcServer::Start() {
   }
   if (address->is_unix) chmod(address->path.c_str(), 0660);
   SetServing(false);
-  log->info("listening on {}", options_.listen);
+  if (bound_port_ > 0) {
+    log->info("listening on {}:{}", address->host, bound_port_);
+  } else {
+    log->info("listening on {}", options_.listen);
+  }
   return absl::OkStatus();
 }
 
