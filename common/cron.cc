@@ -33,13 +33,23 @@ struct FieldSpec {
   std::string_view names_hint;
 };
 
-constexpr FieldSpec kMinuteField{"minute", 0, 59};
-constexpr FieldSpec kHourField{"hour", 0, 23};
-constexpr FieldSpec kDayOfMonthField{"day-of-month", 1, 31};
-constexpr FieldSpec kMonthField{
-    "month", 1, 12, kMonthNames.data(), 12, 1, "a month name (jan-dec)"};
-constexpr FieldSpec kDayOfWeekField{"day-of-week",         0, 7, kDayNames.data(), 7, 0,
-                                    "a day name (sun-sat)"};
+constexpr FieldSpec kMinuteField{.name = "minute", .min = 0, .max = 59};
+constexpr FieldSpec kHourField{.name = "hour", .min = 0, .max = 23};
+constexpr FieldSpec kDayOfMonthField{.name = "day-of-month", .min = 1, .max = 31};
+constexpr FieldSpec kMonthField{.name = "month",
+                                .min = 1,
+                                .max = 12,
+                                .names = kMonthNames.data(),
+                                .name_count = 12,
+                                .names_base = 1,
+                                .names_hint = "a month name (jan-dec)"};
+constexpr FieldSpec kDayOfWeekField{.name = "day-of-week",
+                                    .min = 0,
+                                    .max = 7,
+                                    .names = kDayNames.data(),
+                                    .name_count = 7,
+                                    .names_base = 0,
+                                    .names_hint = "a day name (sun-sat)"};
 
 // Wide enough for any field; bit i means value i.
 using FieldBits = std::bitset<64>;
@@ -142,52 +152,58 @@ absl::StatusOr<int> ParseStep(const FieldSpec& field, const std::string& token) 
   return step;
 }
 
+struct ValueRange {
+  int low;
+  int high;
+};
+
+// Parses the part of an element before any `/`: `*`, `N` or `A-B`.
+// `element` is the whole element, for messages; `stepped` says a step follows.
+absl::StatusOr<ValueRange> ParseRange(const FieldSpec& field, const std::string& element,
+                                      const std::string& range, bool stepped) {
+  if (range == "*") return ValueRange{field.min, field.max};
+
+  const std::vector<std::string> ends = SplitOn(range, '-');
+  if (ends.size() > 2) {
+    return absl::InvalidArgumentError(std::string(field.name) + " range \"" + range +
+                                      "\" has more than two ends");
+  }
+  if (ends.size() == 1 && stepped) {
+    const std::string step = element.substr(element.find('/') + 1);
+    return absl::InvalidArgumentError(std::string(field.name) + " \"" + element +
+                                      "\": a step needs a range or *, e.g. " + range + "-" +
+                                      std::to_string(field.max) + "/" + step);
+  }
+
+  absl::StatusOr<int> first = ParseValue(field, ends[0]);
+  if (!first.ok()) return first.status();
+  if (ends.size() == 1) return ValueRange{*first, *first};
+  absl::StatusOr<int> last = ParseValue(field, ends[1]);
+  if (!last.ok()) return last.status();
+  if (*first > *last) {
+    return absl::InvalidArgumentError(std::string(field.name) + " range \"" + range +
+                                      "\" runs backwards");
+  }
+  return ValueRange{*first, *last};
+}
+
 // Sets the bits of one list element: `*`, `N`, `A-B`, `*/S` or `A-B/S`.
 absl::Status ParseElement(const FieldSpec& field, const std::string& element, FieldBits& bits) {
-  const std::vector<std::string> step_parts = SplitOn(element, '/');
-  if (step_parts.size() > 2) {
+  const std::vector<std::string> parts = SplitOn(element, '/');
+  if (parts.size() > 2) {
     return absl::InvalidArgumentError(std::string(field.name) + " \"" + element +
                                       "\" has more than one step");
   }
-  const std::string& range = step_parts[0];
   int step = 1;
-  if (step_parts.size() == 2) {
-    absl::StatusOr<int> parsed_step = ParseStep(field, step_parts[1]);
+  if (parts.size() == 2) {
+    absl::StatusOr<int> parsed_step = ParseStep(field, parts[1]);
     if (!parsed_step.ok()) return parsed_step.status();
     step = *parsed_step;
   }
 
-  int low = field.min;
-  int high = field.max;
-  const std::vector<std::string> ends = SplitOn(range, '-');
-  if (range == "*") {
-    // The whole field; `low` and `high` already say so.
-  } else if (ends.size() == 1) {
-    if (step_parts.size() == 2) {
-      return absl::InvalidArgumentError(std::string(field.name) + " \"" + element +
-                                        "\": a step needs a range or *, e.g. " + range + "-" +
-                                        std::to_string(field.max) + "/" + step_parts[1]);
-    }
-    absl::StatusOr<int> value = ParseValue(field, range);
-    if (!value.ok()) return value.status();
-    low = high = *value;
-  } else if (ends.size() == 2) {
-    absl::StatusOr<int> first = ParseValue(field, ends[0]);
-    if (!first.ok()) return first.status();
-    absl::StatusOr<int> last = ParseValue(field, ends[1]);
-    if (!last.ok()) return last.status();
-    if (*first > *last) {
-      return absl::InvalidArgumentError(std::string(field.name) + " range \"" + range +
-                                        "\" runs backwards");
-    }
-    low = *first;
-    high = *last;
-  } else {
-    return absl::InvalidArgumentError(std::string(field.name) + " range \"" + range +
-                                      "\" has more than two ends");
-  }
-
-  for (int value = low; value <= high; value += step) bits.set(value);
+  absl::StatusOr<ValueRange> range = ParseRange(field, element, parts[0], parts.size() == 2);
+  if (!range.ok()) return range.status();
+  for (int value = range->low; value <= range->high; value += step) bits.set(value);
   return absl::OkStatus();
 }
 

@@ -181,6 +181,13 @@ TEST(CronNextRunTest, BothDayFieldsMustMatchWhenOneStartsWithStar) {
                                       "2026-02-09T00:00:00Z"}));
 }
 
+TEST(CronNextRunTest, SteppedRangeWithoutStarStillMeansEitherDay) {
+  // `1-31/2` does not start with `*`: odd days or Mondays (2026-01-12 is a Monday).
+  EXPECT_EQ(Runs("0 0 1-31/2 * mon", "UTC", "2026-01-08T12:00:00Z", 3),
+            (std::vector<std::string>{"2026-01-09T00:00:00Z", "2026-01-11T00:00:00Z",
+                                      "2026-01-12T00:00:00Z"}));
+}
+
 TEST(CronNextRunTest, SkipsCenturyYearsThatAreNotLeap) {
   EXPECT_EQ(Runs("0 12 29 2 *", "UTC", "2096-03-01T00:00:00Z", 2),
             (std::vector<std::string>{"2104-02-29T12:00:00Z", "2108-02-29T12:00:00Z"}));
