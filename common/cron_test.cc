@@ -193,6 +193,19 @@ TEST(CronNextRunTest, SkipsCenturyYearsThatAreNotLeap) {
             (std::vector<std::string>{"2104-02-29T12:00:00Z", "2108-02-29T12:00:00Z"}));
 }
 
+TEST(CronNextRunTest, SkipsByFieldInsteadOfWalkingMinutes) {
+  // Eight years to the next 29 February are ~4 million minutes; walking them a thousand
+  // times would take far longer than the generous bound below.
+  const CronExpression cron = MustParse("0 12 29 2 *");
+  const absl::TimeZone zone = Zone("Europe/Berlin");
+  const absl::Time after = Utc("2096-03-01T00:00:00Z");
+  const absl::Time started = absl::Now();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(Format(NextRun(cron, zone, after)), "2104-02-29T11:00:00Z");
+  }
+  EXPECT_LT(absl::Now() - started, absl::Seconds(2));
+}
+
 TEST(CronNextRunTest, SkippedWallTimeFiresOnceAtTheJump) {
   // Berlin jumps from 02:00 CET to 03:00 CEST at 01:00 UTC on 2026-03-29.
   EXPECT_EQ(Runs("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z", 3),

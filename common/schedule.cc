@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,7 +40,7 @@ bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; 
 
 // Returns the index into kDurationUnits of `symbol`, or -1.
 int UnitIndex(char symbol) {
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kDurationUnits)); ++i) {
     if (kDurationUnits[i].symbol == symbol) return i;
   }
   return -1;

@@ -109,7 +109,7 @@ char32_t FoldGreekCyrillicArmenian(char32_t c) {
 // Simple case folding for the scripts above; other characters are returned as is.
 char32_t FoldCase(char32_t c) {
   if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
-  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 0x20;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
   if (c == 0xB5) return 0x3BC;                      // micro sign
   if (InRange(c, 0xFF21, 0xFF3A)) return c + 0x20;  // fullwidth Latin
   if (c < 0x370 || InRange(c, 0x1E00, 0x1EFF)) return FoldLatinExtended(c);
