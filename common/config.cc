@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "common/schedule.h"
 
 namespace clawdie {
 namespace {
@@ -169,7 +170,7 @@ absl::StatusOr<absl::Duration> Config::GetDuration(const std::string& key,
                                                    absl::Duration fallback) const {
   auto it = values_.find(key);
   if (it == values_.end() || it->second.empty()) return fallback;
-  absl::StatusOr<absl::Duration> d = ParseConfigDuration(it->second);
+  absl::StatusOr<absl::Duration> d = ParseDuration(it->second);
   if (!d.ok())
     return absl::InvalidArgumentError("config " + key + ": " + std::string(d.status().message()));
   return d;
@@ -192,27 +193,6 @@ std::string Config::Redacted() const {
     out += key + "=" + (IsSecretKey(key) ? std::string("<redacted>") : value);
   }
   return out;
-}
-
-absl::StatusOr<absl::Duration> ParseConfigDuration(const std::string& text) {
-  std::string t = Trim(text);
-  int64_t seconds = 0;
-  if (absl::SimpleAtoi(t, &seconds) && seconds >= 0) return absl::Seconds(seconds);
-
-  // Days are not an absl unit: take a leading "<n>d" off and parse the rest.
-  absl::Duration days;
-  size_t d = t.find('d');
-  if (d != std::string::npos && d > 0 && absl::SimpleAtoi(t.substr(0, d), &seconds)) {
-    days = absl::Hours(24 * seconds);
-    t = t.substr(d + 1);
-    if (t.empty()) return days;
-  }
-  absl::Duration rest;
-  if (!absl::ParseDuration(t, &rest) || rest < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("duration \"" + text +
-                                      "\": expected e.g. 30s, 5m, 1h30m, 2d or seconds");
-  }
-  return days + rest;
 }
 
 }  // namespace clawdie

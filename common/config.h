@@ -57,7 +57,7 @@ class Config {
   // Typed getters: InvalidArgument "config KEY: ..." when the value does not parse.
   absl::StatusOr<int64_t> GetInt(const std::string& key, int64_t fallback) const;
   absl::StatusOr<bool> GetBool(const std::string& key, bool fallback) const;
-  // Durations: "30m", "1h30m", "45s", "500ms", "2d", or a plain number of seconds.
+  // Durations as clawdie::ParseDuration reads them: "30m", "1h30m", "45s", "2d", "90".
   absl::StatusOr<absl::Duration> GetDuration(const std::string& key, absl::Duration fallback) const;
 
   // Keys set that no clawdie binary knows, for a one-time warning.
@@ -71,9 +71,6 @@ class Config {
  private:
   std::map<std::string, std::string> values_;
 };
-
-// Parses a duration as accepted by Config::GetDuration.
-absl::StatusOr<absl::Duration> ParseConfigDuration(const std::string& text);
 
 }  // namespace clawdie
 

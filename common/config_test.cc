@@ -89,8 +89,9 @@ TEST(ConfigTest, TypedGettersNameTheKey) {
   EXPECT_EQ(*config.GetDuration("D", absl::ZeroDuration()), absl::Minutes(90));
   EXPECT_EQ(*config.GetDuration("DD", absl::ZeroDuration()), absl::Hours(48));
   EXPECT_EQ(*config.GetDuration("DS", absl::ZeroDuration()), absl::Seconds(90));
-  EXPECT_EQ(config.GetDuration("X", absl::ZeroDuration()).status().message(),
-            "config X: duration \"soon\": expected e.g. 30s, 5m, 1h30m, 2d or seconds");
+  absl::Status bad = config.GetDuration("X", absl::ZeroDuration()).status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(bad.message()).rfind("config X: duration \"soon\"", 0), 0u) << bad;
 }
 
 TEST(ConfigTest, DefaultsComeFromTheRegistry) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "spdlog/spdlog.h"
 
 namespace clawdie {
@@ -33,5 +34,25 @@ absl::Status InitLogging(const LoggingOptions& options);
 std::shared_ptr<spdlog::logger> GetLogger(std::string_view component);
 
 }  // namespace clawdie
+
+// Lets log calls format absl::string_view (Debian's Abseil keeps its own type, distinct from
+// std::string_view; status.message() returns it) and absl::Status directly.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  template <typename FormatContext>
+  auto format(absl::string_view text, FormatContext& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(text.data(), text.size()),
+                                                    ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<absl::Status> : fmt::formatter<fmt::string_view> {
+  template <typename FormatContext>
+  auto format(const absl::Status& status, FormatContext& ctx) const {
+    std::string text = status.ToString();
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(text), ctx);
+  }
+};
 
 #endif  // CLAWDIE_COMMON_LOGGING_H_
