@@ -16,22 +16,27 @@ void Pacer::Book(Bucket* b, absl::Time at, absl::Duration interval) {
   b->tat = (b->tat == absl::InfinitePast() ? at : std::max(b->tat, at)) + interval;
 }
 
-absl::Time Pacer::EarliestLocked(ChatState& chat, bool is_group, absl::Time now) {
+absl::Time Pacer::SharedEarliestLocked(ChatState& chat, bool is_group, absl::Time t) {
   absl::Duration global_interval = options_.global_period / options_.global_burst;
   absl::Duration group_interval = options_.group_period / options_.group_burst;
-  absl::Time t = std::max(now, chat.paused_until);
-  t = Earliest(chat.chat, t, options_.per_chat, 1);
   if (is_group) t = Earliest(chat.group, t, group_interval, options_.group_burst);
   return Earliest(global_, t, global_interval, options_.global_burst);
 }
 
-absl::Time Pacer::Reserve(const std::string& chat_key, bool is_group) {
+absl::Time Pacer::ReserveChat(const std::string& chat_key) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Time now = clock_->Now();
   PruneLocked(now);
   ChatState& chat = chats_[chat_key];
-  absl::Time at = EarliestLocked(chat, is_group, now);
+  absl::Time at = Earliest(chat.chat, std::max(now, chat.paused_until), options_.per_chat, 1);
   Book(&chat.chat, at, options_.per_chat);
+  return at;
+}
+
+absl::Time Pacer::ReserveShared(const std::string& chat_key, bool is_group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ChatState& chat = chats_[chat_key];
+  absl::Time at = SharedEarliestLocked(chat, is_group, clock_->Now());
   if (is_group) Book(&chat.group, at, options_.group_period / options_.group_burst);
   Book(&global_, at, options_.global_period / options_.global_burst);
   return at;
@@ -39,7 +44,10 @@ absl::Time Pacer::Reserve(const std::string& chat_key, bool is_group) {
 
 absl::Time Pacer::NextSlot(const std::string& chat_key, bool is_group) {
   std::lock_guard<std::mutex> lock(mu_);
-  return EarliestLocked(chats_[chat_key], is_group, clock_->Now());
+  ChatState& chat = chats_[chat_key];
+  absl::Time t =
+      Earliest(chat.chat, std::max(clock_->Now(), chat.paused_until), options_.per_chat, 1);
+  return SharedEarliestLocked(chat, is_group, t);
 }
 
 void Pacer::PauseChat(const std::string& chat_key, absl::Duration pause) {

@@ -4,6 +4,10 @@
 // retry_after. Each limit is a GCRA (virtual scheduling) token bucket, so bursts up to the
 // limit go out at once and the long-run rate is exact.
 //
+// A send books in two steps: first its chat's slot (which may lie seconds ahead), then,
+// once that time has come, the shared group and global buckets. Booking the shared buckets
+// only at send time keeps one chat's queue from using up the global budget in advance.
+//
 // Thread-safety: all methods are safe to call from any thread.
 #ifndef CLAWDIE_SERVICES_GATEWAY_PACER_H_
 #define CLAWDIE_SERVICES_GATEWAY_PACER_H_
@@ -29,15 +33,18 @@ class Pacer {
  public:
   Pacer(Clock* clock, PacerOptions options);
 
-  // Books the earliest slot at or after now that every limit allows and returns it; the
-  // caller waits until then and sends. Slots are booked in call order.
-  absl::Time Reserve(const std::string& chat_key, bool is_group);
+  // Books the chat's earliest slot at or after now (per-chat interval and any pause) and
+  // returns it; the caller waits until then and calls ReserveShared.
+  absl::Time ReserveChat(const std::string& chat_key);
+  // Books the earliest time at or after now that the group and global buckets allow; the
+  // caller waits until then and sends.
+  absl::Time ReserveShared(const std::string& chat_key, bool is_group);
 
   // Nothing is booked in `chat_key` before now + `pause` (a 429's retry_after). Other
   // chats are not affected.
   void PauseChat(const std::string& chat_key, absl::Duration pause);
 
-  // Earliest time a message to `chat_key` could go out, without booking it.
+  // Earliest time a message to `chat_key` could go out if sent alone, without booking.
   absl::Time NextSlot(const std::string& chat_key, bool is_group);
 
  private:
@@ -54,7 +61,7 @@ class Pacer {
 
   static absl::Time Earliest(const Bucket& b, absl::Time t, absl::Duration interval, int burst);
   static void Book(Bucket* b, absl::Time at, absl::Duration interval);
-  absl::Time EarliestLocked(ChatState& chat, bool is_group, absl::Time now);
+  absl::Time SharedEarliestLocked(ChatState& chat, bool is_group, absl::Time t);
   void PruneLocked(absl::Time now);
 
   Clock* clock_;

@@ -101,8 +101,8 @@ absl::StatusOr<std::string> TelegramSender::SendChunk(Delivery& d, const Chunk& 
   d.transient_attempts = d.rate_limited_attempts = 0;
   d.backoff = options_.initial_backoff;
   while (true) {
-    absl::Time at = pacer_.Reserve(d.key, d.is_group);
-    if (clock_->SleepUntil(at, stop_)) {
+    if (clock_->SleepUntil(pacer_.ReserveChat(d.key), stop_) ||
+        clock_->SleepUntil(pacer_.ReserveShared(d.key, d.is_group), stop_)) {
       return absl::CancelledError("send " + d.key + ": gateway shutting down");
     }
     absl::StatusOr<TelegramReply> reply =

@@ -141,6 +141,7 @@ TelegramTestServer::~TelegramTestServer() { Stop(); }
 absl::Status TelegramTestServer::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   server_->set_keep_alive_max_count(100000);
+  server_->set_tcp_nodelay(true);
   server_->set_read_timeout(120, 0);
   server_->set_write_timeout(120, 0);
   auto bot_api = [this](const httplib::Request& req, httplib::Response& res) {
@@ -159,6 +160,8 @@ absl::Status TelegramTestServer::Start(const std::string& host, int port) {
     return absl::UnavailableError("bind " + host + ":" + std::to_string(port) + ": failed");
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() before the accept loop runs would be lost; wait until it runs.
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return absl::OkStatus();
 }
 
