@@ -270,9 +270,7 @@ json TelegramTestServer::GetUpdates(const json& params) {
   int64_t offset = params.value("offset", int64_t{0});
   if (offset > 0) {
     // An offset confirms every update below it: Telegram forgets them.
-    while (!updates_.empty() && updates_.front()["update_id"].get<int64_t>() < offset) {
-      updates_.pop_front();
-    }
+    std::erase_if(updates_, [&](const json& u) { return u["update_id"].get<int64_t>() < offset; });
   }
   size_t limit = params.value("limit", 100);
   auto deadline =
