@@ -43,10 +43,18 @@ absl::Status SqliteError(int code, const std::string& what, sqlite3* db) {
 }
 
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  if (stmt_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
 }
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_) {
   other.stmt_ = nullptr;
 }
 
@@ -140,7 +148,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   return database;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  for (auto& [sql, cached] : cache_) sqlite3_finalize(cached->stmt);
+  sqlite3_close_v2(db_);
+}
 
 absl::Status Database::Exec(const std::string& sql) {
   char* error = nullptr;
@@ -151,6 +162,19 @@ absl::Status Database::Exec(const std::string& sql) {
 }
 
 absl::StatusOr<Statement> Database::Prepare(const std::string& sql) {
+  std::unique_ptr<Cached>& cached = cache_[sql];
+  if (cached == nullptr) cached = std::make_unique<Cached>();
+  if (!cached->in_use) {
+    if (cached->stmt == nullptr) {
+      int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &cached->stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(rc, "prepare \"" + FirstWords(sql) + "\"", db_);
+    }
+    cached->in_use = true;
+    return Statement(db_, cached->stmt, &cached->in_use);
+  }
+
+  // The cached copy is busy (a nested query): use a private one.
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,7 +28,10 @@ absl::Status SqliteError(int code, const std::string& what, sqlite3* db);
 
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // `in_use` is the cache's busy flag for a cached statement (reset, not finalized, at the
+  // end), or null for a statement this object owns.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* in_use = nullptr)
+      : db_(db), stmt_(stmt), in_use_(in_use) {}
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -59,6 +63,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;
 };
 
 class Database {
@@ -73,7 +78,8 @@ class Database {
   // Runs one or more statements without results.
   absl::Status Exec(const std::string& sql);
 
-  // Prepares one statement; errors name the statement's first words.
+  // Prepares one statement, reusing a cached one for the same text when it is free; errors
+  // name the statement's first words.
   absl::StatusOr<Statement> Prepare(const std::string& sql);
 
   // Rowid of the last insert and rows changed by the last statement.
@@ -86,8 +92,14 @@ class Database {
  private:
   Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+
   std::string path_;
   sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
 };
 
 }  // namespace clawdie::store
