@@ -1,0 +1,64 @@
+// Webhook HTTP listener; see webhook_server.h.
+#include "services/gateway/webhook_server.h"
+
+#include <chrono>
+
+#include "httplib.h"
+
+namespace clawdie::gateway {
+namespace {
+
+void Reply(const HttpReply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  res.set_content(reply.body, "text/plain");
+}
+
+}  // namespace
+
+WebhookServer::WebhookServer() : server_(std::make_unique<httplib::Server>()) {
+  server_->set_tcp_nodelay(true);
+  server_->set_payload_max_length(4 * 1024 * 1024);
+}
+
+WebhookServer::~WebhookServer() { Stop(); }
+
+void WebhookServer::RouteWhatsApp(const std::string& path, WhatsAppWebhook* webhook) {
+  server_->Get(path, [webhook](const httplib::Request& req, httplib::Response& res) {
+    Reply(webhook->HandleVerification(req.get_param_value("hub.mode"),
+                                      req.get_param_value("hub.verify_token"),
+                                      req.get_param_value("hub.challenge")),
+          res);
+  });
+  server_->Post(path, [webhook](const httplib::Request& req, httplib::Response& res) {
+    Reply(webhook->HandleNotification(req.body, req.get_header_value("X-Hub-Signature-256")), res);
+  });
+}
+
+void WebhookServer::RouteTelegram(
+    const std::string& path,
+    std::function<HttpReply(const std::string&, const std::string&)> handle) {
+  server_->Post(path, [handle](const httplib::Request& req, httplib::Response& res) {
+    Reply(handle(req.body, req.get_header_value("X-Telegram-Bot-Api-Secret-Token")), res);
+  });
+}
+
+absl::StatusOr<int> WebhookServer::Start(const std::string& host, int port) {
+  int bound =
+      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    return absl::UnavailableError("bind " + host + ":" + std::to_string(port) +
+                                  ": address in use or not available");
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return bound;
+}
+
+void WebhookServer::Stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace clawdie::gateway
