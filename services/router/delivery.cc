@@ -1,0 +1,126 @@
+#include "services/router/delivery.h"
+
+#include "common/logging.h"
+#include "services/router/policy.h"
+#include "services/router/proto_time.h"
+
+namespace clawdie::router {
+
+Deliverer::Deliverer(StoreClient* store, GatewayClient* gateway, const Clock* clock,
+                     Executor* executor)
+    : store_(store), gateway_(gateway), clock_(clock), executor_(executor) {}
+
+absl::StatusOr<pb::OutboxEntry> Deliverer::Enqueue(const std::string& chat_jid,
+                                                   const std::string& text, int64_t run_id) {
+  pb::EnqueueOutboxRequest request;
+  request.mutable_entry()->set_chat_jid(chat_jid);
+  request.mutable_entry()->set_text(text);
+  request.mutable_entry()->set_run_id(run_id);
+  absl::StatusOr<pb::OutboxEntry> entry = store_->EnqueueOutbox(request);
+  if (!entry.ok()) return entry.status();
+  executor_->Post([this, copy = *entry] { Attempt(copy); });
+  return entry;
+}
+
+void Deliverer::Attempt(const pb::OutboxEntry& entry) {
+  if (!BeginAttempt(entry.id())) return;
+  std::vector<std::string> pending_ack;
+  bool was_sent = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = unacknowledged_.find(entry.id());
+    if (it != unacknowledged_.end()) {
+      pending_ack = it->second;
+      was_sent = true;
+    }
+  }
+  if (was_sent) {
+    Acknowledge(entry.id(), pending_ack);
+    EndAttempt(entry.id());
+    return;
+  }
+
+  pb::SendRequest request;
+  request.set_chat_jid(entry.chat_jid());
+  request.set_text(entry.text());
+  request.set_reply_to_platform_id(entry.reply_to_platform_id());
+  request.set_outbox_id(entry.id());
+  absl::StatusOr<pb::SendResponse> sent = gateway_->Send(request);
+  if (sent.ok()) {
+    std::vector<std::string> ids(sent->platform_message_ids().begin(),
+                                 sent->platform_message_ids().end());
+    Acknowledge(entry.id(), ids);
+  } else {
+    RecordFailure(entry, sent.status());
+  }
+  EndAttempt(entry.id());
+}
+
+absl::Status Deliverer::DeliverDue() {
+  pb::ListPendingOutboxRequest request;
+  *request.mutable_now() = ToProto(clock_->Now());
+  request.set_limit(100);
+  absl::StatusOr<pb::ListPendingOutboxResponse> due = store_->ListPendingOutbox(request);
+  if (!due.ok()) return due.status();
+  for (const pb::OutboxEntry& entry : due->entries()) Attempt(entry);
+  return absl::OkStatus();
+}
+
+bool Deliverer::BeginAttempt(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.insert(id).second;
+}
+
+void Deliverer::EndAttempt(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(id);
+}
+
+bool Deliverer::Acknowledge(int64_t id, const std::vector<std::string>& platform_ids) {
+  pb::MarkDeliveredRequest request;
+  request.set_id(id);
+  for (const std::string& platform_id : platform_ids) request.add_platform_message_ids(platform_id);
+  absl::StatusOr<pb::OutboxEntry> marked = store_->MarkDelivered(request);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (marked.ok()) {
+    unacknowledged_.erase(id);
+    GetLogger("router")->debug("outbox {}: delivered as {} message(s)", id, platform_ids.size());
+    return true;
+  }
+  unacknowledged_[id] = platform_ids;
+  GetLogger("router")->warn("outbox {}: sent but not acknowledged, will acknowledge again: {}", id,
+                            std::string(marked.status().message()));
+  return false;
+}
+
+void Deliverer::RecordFailure(const pb::OutboxEntry& entry, const absl::Status& error) {
+  int attempts = entry.attempts() + 1;
+  bool permanent = IsPermanentDeliveryError(error) || attempts >= kMaxDeliveryAttempts;
+  std::string text(error.message());
+  if (!IsPermanentDeliveryError(error) && permanent) {
+    text = "gave up after " + std::to_string(attempts) + " attempts: " + text;
+  }
+
+  pb::MarkFailedRequest request;
+  request.set_id(entry.id());
+  request.set_error(text);
+  request.set_permanent(permanent);
+  absl::Time next = clock_->Now() + DeliveryRetryDelay(attempts);
+  if (!permanent) *request.mutable_next_attempt_at() = ToProto(next);
+  absl::StatusOr<pb::OutboxEntry> marked = store_->MarkFailed(request);
+
+  auto log = GetLogger("router");
+  if (permanent) {
+    log->warn("outbox {} to {}: delivery failed for good: {}", entry.id(), entry.chat_jid(), text);
+  } else {
+    log->info("outbox {} to {}: attempt {} failed, retrying at {}: {}", entry.id(),
+              entry.chat_jid(), attempts, absl::FormatTime(next), text);
+    executor_->PostAt(next, [this] { DeliverDue().IgnoreError(); });
+  }
+  if (!marked.ok()) {
+    log->warn("outbox {}: recording the failure: {}", entry.id(),
+              std::string(marked.status().message()));
+  }
+}
+
+}  // namespace clawdie::router

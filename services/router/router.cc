@@ -1,0 +1,435 @@
+// Ingest, the queue and starting runs. Events and finishing are in router_runs.cc, crash
+// recovery, timers and options in router_recovery.cc.
+#include "services/router/router.h"
+
+#include "common/logging.h"
+#include "common/schedule.h"
+#include "nlohmann/json.hpp"
+#include "services/router/policy.h"
+#include "services/router/prompt.h"
+#include "services/router/proto_time.h"
+
+namespace clawdie::router {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
+
+// Delay before trying again to start work whose store calls failed (the store is away).
+constexpr absl::Duration kStartRetryDelay = absl::Seconds(5);
+
+absl::TimeZone ZoneOrUtc(const std::string& name) {
+  absl::StatusOr<absl::TimeZone> zone = LoadZone(name);
+  return zone.ok() ? *zone : absl::UTCTimeZone();
+}
+
+// The messages after `listed` that belong in a prompt (not the assistant's own copies), and
+// the highest seq of all of them.
+std::vector<pb::Message> PromptMessages(const pb::ListMessagesResponse& listed, int64_t* last_seq) {
+  std::vector<pb::Message> messages;
+  for (const pb::Message& message : listed.messages()) {
+    *last_seq = std::max(*last_seq, message.seq());
+    if (!message.is_own()) messages.push_back(message);
+  }
+  return messages;
+}
+
+}  // namespace
+
+Router::Router(RouterOptions options, StoreClient* store, AgentBroker* broker,
+               GatewayClient* gateway, const Clock* clock, Executor* executor)
+    : options_(std::move(options)),
+      store_(store),
+      broker_(broker),
+      gateway_(gateway),
+      clock_(clock),
+      executor_(executor),
+      deliverer_(store, gateway, clock, executor),
+      task_ops_(store, clock, options_.default_timezone),
+      tools_(store, &deliverer_, &task_ops_, options_.assistant_name),
+      queue_(options_.max_concurrent_agents) {
+  if (options_.run_retry_delays.empty()) options_.run_retry_delays = DefaultRunRetryDelays();
+}
+
+Router::~Router() = default;
+
+absl::StatusOr<pb::IngestResponse> Router::Ingest(const pb::IngestRequest& request) {
+  const pb::Message& message = request.message();
+  if (message.chat_jid().empty() || message.platform_message_id().empty()) {
+    return absl::InvalidArgumentError(
+        "ingest message: chat_jid and platform_message_id are required");
+  }
+  pb::AppendMessageRequest append;
+  *append.mutable_message() = message;
+  if (request.has_chat()) {
+    *append.mutable_chat() = request.chat();
+    if (append.chat().jid().empty()) append.mutable_chat()->set_jid(message.chat_jid());
+  }
+  absl::StatusOr<pb::AppendMessageResponse> stored = store_->AppendMessage(append);
+  if (!stored.ok()) return stored.status();
+
+  pb::IngestResponse response;
+  response.set_seq(stored->seq());
+  response.set_inserted(stored->inserted());
+  pb::GetGroupRequest lookup;
+  lookup.set_chat_jid(message.chat_jid());
+  absl::StatusOr<pb::Group> group = store_->GetGroup(lookup);
+  if (!group.ok()) {
+    if (group.status().code() == absl::StatusCode::kNotFound) return response;
+    return group.status();
+  }
+  response.set_registered(true);
+
+  // A duplicate is decided again: the first delivery may have been stored by a router that
+  // crashed before deciding. Queueing is idempotent (runs read from the cursor, follow-ups
+  // from what the agent has seen), so nothing is sent twice.
+  bool triggers = MessageTriggers(*group, message, options_.assistant_name);
+  response.set_triggered(triggers);
+  Log()->debug("ingest {} seq {} group {}: {}", message.chat_jid(), stored->seq(), group->folder(),
+               triggers ? "triggers" : "context");
+  if (!triggers) return response;
+
+  GroupQueue::MessageDecision decision;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return response;
+    decision = queue_.AddMessages(group->folder());
+  }
+  if (decision == GroupQueue::MessageDecision::kPipeIntoActive) {
+    executor_->Post([this, folder = group->folder()] { PipeFollowUps(folder); });
+  } else {
+    StartAvailable();
+  }
+  return response;
+}
+
+void Router::EnqueueTask(const pb::Task& task, absl::Time due) {
+  QueueWork work;
+  work.kind = QueueWork::Kind::kTask;
+  work.folder = task.group_folder();
+  work.task = task;
+  work.due = due;
+  GroupQueue::TaskDecision decision;
+  std::shared_ptr<ActiveRun> idle_run;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    decision = queue_.AddTask(std::move(work));
+    auto it = run_of_group_.find(task.group_folder());
+    if (it != run_of_group_.end()) idle_run = it->second;
+  }
+  if (decision == GroupQueue::TaskDecision::kDuplicate) return;
+  Log()->info("group {}: task {} due {} queued", task.group_folder(), task.id(),
+              absl::FormatTime(due));
+  if (decision == GroupQueue::TaskDecision::kCloseIdleAgent && idle_run != nullptr) {
+    CloseRun(idle_run, "a scheduled task is due");
+  }
+  StartAvailable();
+}
+
+void Router::StartAvailable() {
+  std::vector<QueueWork> work;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    work = queue_.TakeStartable();
+  }
+  for (QueueWork& item : work) {
+    executor_->Post([this, item = std::move(item)] { StartWork(item); });
+  }
+}
+
+void Router::StartWork(const QueueWork& work) {
+  absl::Status status =
+      work.kind == QueueWork::Kind::kTask ? StartTaskRun(work) : StartMessageRun(work.folder);
+  if (status.ok()) return;
+  Log()->warn("group {}: starting a run: {}; trying again in {}", work.folder,
+              std::string(status.message()), absl::FormatDuration(kStartRetryDelay));
+  RetryStartLater(work);
+}
+
+void Router::RetryStartLater(const QueueWork& work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Finish(work.folder);
+    if (work.kind == QueueWork::Kind::kMessages) queue_.SetBackoff(work.folder, true);
+  }
+  absl::Time when = clock_->Now() + kStartRetryDelay;
+  if (work.kind == QueueWork::Kind::kTask) {
+    executor_->PostAt(when, [this, work] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        queue_.AddTask(work);
+      }
+      StartAvailable();
+    });
+  } else {
+    executor_->PostAt(when, [this, folder = work.folder] { EndBackoff(folder); });
+  }
+  StartAvailable();
+}
+
+void Router::EndBackoff(const std::string& folder) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    queue_.SetBackoff(folder, false);
+  }
+  StartAvailable();
+}
+
+void Router::GroupWithoutRun(const std::string& folder) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Finish(folder);
+    if (pipe_wanted_.erase(folder) > 0) queue_.AddMessages(folder);
+  }
+  StartAvailable();
+}
+
+absl::Status Router::StartMessageRun(const std::string& folder) {
+  pb::GetGroupRequest lookup;
+  lookup.set_folder(folder);
+  absl::StatusOr<pb::Group> group = store_->GetGroup(lookup);
+  if (!group.ok()) {
+    if (group.status().code() != absl::StatusCode::kNotFound) return group.status();
+    Log()->warn("group {}: not registered any more; its messages wait", folder);
+    GroupWithoutRun(folder);
+    return absl::OkStatus();
+  }
+  pb::GetCursorRequest cursor_request;
+  cursor_request.set_group_folder(folder);
+  absl::StatusOr<pb::Cursor> cursor = store_->GetCursor(cursor_request);
+  if (!cursor.ok()) return cursor.status();
+
+  pb::ListMessagesRequest list;
+  list.set_chat_jid(group->chat_jid());
+  list.set_after_seq(cursor->seq());
+  list.set_limit(options_.prompt_max_messages);
+  list.set_keep_newest(true);
+  absl::StatusOr<pb::ListMessagesResponse> listed = store_->ListMessages(list);
+  if (!listed.ok()) return listed.status();
+  int64_t last_seq = 0;
+  std::vector<pb::Message> messages = PromptMessages(*listed, &last_seq);
+  if (messages.empty()) {
+    // Nothing new for the agent (a duplicate, or only our own messages).
+    if (last_seq > cursor->seq()) {
+      pb::AdvanceCursorRequest advance;
+      advance.set_group_folder(folder);
+      advance.set_seq(last_seq);
+      store_->AdvanceCursor(advance).IgnoreError();
+    }
+    GroupWithoutRun(folder);
+    return absl::OkStatus();
+  }
+
+  pb::GetSessionRequest session_request;
+  session_request.set_group_folder(folder);
+  absl::StatusOr<pb::Session> session = store_->GetSession(session_request);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<pb::Run> run = RecordRun(folder, messages.front().seq(), last_seq, nullptr);
+  if (!run.ok()) return run.status();
+
+  auto active = std::make_shared<ActiveRun>();
+  active->run_id = run->id();
+  active->folder = folder;
+  active->chat_jid = group->chat_jid();
+  active->is_main = group->is_main();
+  active->zone = ZoneOrUtc(task_ops_.ZoneOf(*group));
+  active->session_used = session->session_id();
+  active->initial_cursor = cursor->seq();
+  active->started_at = clock_->Now();
+  active->last_seq = last_seq;
+  std::string prompt = FormatMessages(messages, listed->omitted(), active->zone);
+  return Launch(active, *group, prompt);
+}
+
+absl::Status Router::StartTaskRun(const QueueWork& work) {
+  pb::GetGroupRequest lookup;
+  lookup.set_folder(work.folder);
+  absl::StatusOr<pb::Group> group = store_->GetGroup(lookup);
+  if (!group.ok() && group.status().code() != absl::StatusCode::kNotFound) return group.status();
+  if (!group.ok()) {
+    std::string reason = "group " + work.folder + " is not registered";
+    Log()->warn("task {}: paused: {}", work.task.id(), reason);
+    task_ops_.SetState(work.task, pb::TASK_STATE_PAUSED, reason).IgnoreError();
+    GroupWithoutRun(work.folder);
+    return absl::OkStatus();
+  }
+  pb::GetCursorRequest cursor_request;
+  cursor_request.set_group_folder(work.folder);
+  absl::StatusOr<pb::Cursor> cursor = store_->GetCursor(cursor_request);
+  if (!cursor.ok()) return cursor.status();
+  std::string session_id;
+  if (work.task.context_mode() == pb::CONTEXT_MODE_GROUP) {
+    pb::GetSessionRequest session_request;
+    session_request.set_group_folder(work.folder);
+    absl::StatusOr<pb::Session> session = store_->GetSession(session_request);
+    if (!session.ok()) return session.status();
+    session_id = session->session_id();
+  }
+  absl::StatusOr<pb::Run> run = RecordRun(work.folder, 0, cursor->seq(), &work);
+  if (!run.ok()) return run.status();
+
+  auto active = std::make_shared<ActiveRun>();
+  active->run_id = run->id();
+  active->folder = work.folder;
+  active->chat_jid = group->chat_jid();
+  active->is_main = group->is_main();
+  active->zone = ZoneOrUtc(task_ops_.ZoneOf(*group));
+  active->is_task = true;
+  active->task_work = work;
+  active->session_used = session_id;
+  active->initial_cursor = cursor->seq();
+  active->started_at = clock_->Now();
+  active->last_seq = cursor->seq();
+  return Launch(active, *group, FormatTaskPrompt(work.task, work.due, active->zone));
+}
+
+absl::StatusOr<pb::Run> Router::RecordRun(const std::string& folder, int64_t first_seq,
+                                          int64_t last_seq, const QueueWork* task_work) {
+  int64_t resume = 0;
+  if (task_work != nullptr) {
+    resume = task_work->resume_run_id;
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = retries_.find(folder);
+    if (it != retries_.end()) resume = it->second.run_id;
+  }
+  if (resume != 0) {
+    pb::UpdateRunRequest update;
+    update.set_run_id(resume);
+    update.set_state(pb::RUN_STATE_PENDING);
+    update.set_last_seq(last_seq);
+    return store_->UpdateRun(update);
+  }
+  pb::BeginRunRequest begin;
+  begin.set_group_folder(folder);
+  begin.set_first_seq(first_seq);
+  begin.set_last_seq(last_seq);
+  if (task_work != nullptr) {
+    begin.set_task_id(task_work->task.id());
+    *begin.mutable_task_due() = ToProto(task_work->due);
+  }
+  return store_->BeginRun(begin);
+}
+
+absl::Status Router::Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
+                            const std::string& prompt) {
+  nlohmann::json start = {{"prompt", prompt},
+                          {"groupFolder", run->folder},
+                          {"chatJid", run->chat_jid},
+                          {"isMain", run->is_main},
+                          {"isScheduledTask", run->is_task},
+                          {"assistantName", options_.assistant_name},
+                          {"timezone", task_ops_.ZoneOf(group)},
+                          {"model", group.sandbox().model()}};
+  if (!run->session_used.empty()) start["sessionId"] = run->session_used;
+  pb::RunSpec spec;
+  // The broker refuses a run id that is still live; a retry or a re-run after a crash gets
+  // a fresh one.
+  spec.set_run_id(std::to_string(run->run_id) + "-" +
+                  std::to_string(absl::ToUnixMillis(clock_->Now())));
+  spec.set_group_folder(run->folder);
+  spec.set_is_main(run->is_main);
+  spec.set_start_json(start.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  *spec.mutable_extra_mounts() = group.sandbox().extra_mounts();
+  absl::Duration timeout =
+      group.sandbox().has_timeout() ? FromProto(group.sandbox().timeout()) : options_.agent_timeout;
+  *spec.mutable_limits()->mutable_timeout() = ToProtoDuration(timeout);
+  spec.set_network(group.sandbox().network());
+  spec.set_model(group.sandbox().model());
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    runs_[run->run_id] = run;
+    run_of_group_[run->folder] = run;
+  }
+  absl::StatusOr<std::unique_ptr<AgentStream>> stream = broker_->StartRun(run->run_id, spec, this);
+  if (!stream.ok()) {
+    FinishRun(run, stream.status());
+    return absl::OkStatus();
+  }
+  bool pipe = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run->stream = *std::move(stream);
+    pipe = pipe_wanted_.erase(run->folder) > 0;
+  }
+  run->stream->Start();
+  Log()->info("group {} run {}: started ({}{})", run->folder, run->run_id,
+              run->is_task ? "task " + std::to_string(run->task_work.task.id()) : "messages",
+              run->session_used.empty() ? ", new session" : ", session " + run->session_used);
+  SetTyping(run->chat_jid, true);
+  if (pipe) executor_->Post([this, folder = run->folder] { PipeFollowUps(folder); });
+  return absl::OkStatus();
+}
+
+void Router::PipeFollowUps(const std::string& folder) {
+  std::shared_ptr<ActiveRun> run;
+  bool start_new = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = run_of_group_.find(folder);
+    if (it != run_of_group_.end() && it->second->stream != nullptr && !it->second->closing) {
+      run = it->second;
+    } else if (queue_.IsActive(folder) && !queue_.IsClosing(folder)) {
+      pipe_wanted_.insert(folder);  // the run is starting; Launch pipes once it can
+    } else {
+      start_new = queue_.AddMessages(folder) == GroupQueue::MessageDecision::kQueued;
+    }
+  }
+  if (start_new) StartAvailable();
+  if (run == nullptr) return;
+
+  std::lock_guard<std::mutex> pipe_lock(run->pipe_mu);
+  int64_t after;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    after = run->last_seq;
+  }
+  pb::ListMessagesRequest list;
+  list.set_chat_jid(run->chat_jid);
+  list.set_after_seq(after);
+  list.set_limit(options_.prompt_max_messages);
+  list.set_keep_newest(true);
+  absl::StatusOr<pb::ListMessagesResponse> listed = store_->ListMessages(list);
+  if (!listed.ok()) {
+    // The messages stay after the cursor: the next run or follow-up includes them.
+    Log()->warn("group {} run {}: listing follow-ups: {}", folder, run->run_id,
+                std::string(listed.status().message()));
+    return;
+  }
+  int64_t last_seq = after;
+  std::vector<pb::Message> messages = PromptMessages(*listed, &last_seq);
+  if (!messages.empty()) {
+    pb::AgentInput input;
+    input.set_message(FormatMessages(messages, listed->omitted(), run->zone));
+    absl::Status sent = run->stream->Send(input);
+    if (!sent.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.SetClosing(folder);
+      queue_.AddMessages(folder);  // the run is ending: a new run takes them
+      return;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run->last_seq = last_seq;
+    if (!messages.empty()) {
+      run->idle = false;
+      ++run->idle_generation;
+      queue_.SetIdle(folder, false);
+    }
+  }
+  if (messages.empty()) return;
+  pb::UpdateRunRequest update;
+  update.set_run_id(run->run_id);
+  update.set_last_seq(last_seq);
+  store_->UpdateRun(update).IgnoreError();
+  SetTyping(run->chat_jid, true);
+  Log()->debug("group {} run {}: {} follow-up message(s) up to seq {}", folder, run->run_id,
+               messages.size(), last_seq);
+}
+
+}  // namespace clawdie::router

@@ -1,0 +1,196 @@
+// The router's core (DESIGN.md §4-5, issue #5): Ingest decides whether a
+// message starts or feeds a run; the per-group queue starts runs; each run is
+// recorded in the store before the broker is asked, fed follow-ups and tool
+// results over its RunAgent stream, and finished by moving the group's cursor,
+// storing the session, or scheduling a retry. On Start, runs left unfinished by
+// a crash are re-queued unless their reply was delivered.
+//
+// The router keeps no state the store does not also have except the queue
+// itself and retry timers, which Start rebuilds from the unfinished runs.
+//
+// Thread-safety: all public methods are safe from any thread. mu_ guards the
+// queue and the table of live runs; no store, broker or gateway call is made
+// while holding it.
+#ifndef CLAWDIE_SERVICES_ROUTER_ROUTER_H_
+#define CLAWDIE_SERVICES_ROUTER_ROUTER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clawdie/v1/router.pb.h"
+#include "common/config.h"
+#include "services/router/broker_client.h"
+#include "services/router/clock.h"
+#include "services/router/delivery.h"
+#include "services/router/executor.h"
+#include "services/router/gateway_client.h"
+#include "services/router/group_queue.h"
+#include "services/router/store_client.h"
+#include "services/router/task_ops.h"
+#include "services/router/tool_handler.h"
+
+namespace clawdie::router {
+
+struct RouterOptions {
+  std::string assistant_name = "Andy";
+  std::string default_timezone = "UTC";
+  int max_concurrent_agents = 5;
+  int prompt_max_messages = 50;
+  absl::Duration agent_timeout = absl::Minutes(30);
+  absl::Duration idle_timeout = absl::Minutes(30);
+  std::vector<absl::Duration> run_retry_delays;  // empty: DefaultRunRetryDelays()
+  // The scheduler's lease owner; stable across restarts of this router.
+  std::string scheduler_owner = "router";
+  // How long a claimed due time stays ours: longer than any run may take.
+  absl::Duration task_lease = absl::Minutes(40);
+  absl::Duration scheduler_poll = absl::Seconds(5);
+  absl::Duration outbox_poll = absl::Seconds(5);
+
+  // Reads ASSISTANT_NAME, TZ, MAX_CONCURRENT_AGENTS, CLAWDIE_PROMPT_MAX_MESSAGES,
+  // AGENT_TIMEOUT, IDLE_TIMEOUT, CLAWDIE_ROUTER_ID, CLAWDIE_SCHEDULER_POLL. Errors name the key.
+  static absl::StatusOr<RouterOptions> FromConfig(const Config& config);
+};
+
+class Router : public AgentEventHandler {
+ public:
+  // Not owned; all must outlive the router (the executor is shut down before it is destroyed).
+  Router(RouterOptions options, StoreClient* store, AgentBroker* broker, GatewayClient* gateway,
+         const Clock* clock, Executor* executor);
+  ~Router() override;
+
+  // Recovers unfinished runs, queues them, starts the outbox and scheduler timers.
+  // Returns the store's error when the unfinished runs could not be listed (the caller retries).
+  absl::Status Start();
+
+  // Cancels live runs and waits up to `grace` for their streams to end.
+  void Shutdown(absl::Duration grace);
+
+  // Router.Ingest: stores the message and decides. InvalidArgument for a message without
+  // chat_jid or platform_message_id; store errors (UNAVAILABLE while it is down) otherwise.
+  absl::StatusOr<pb::IngestResponse> Ingest(const pb::IngestRequest& request);
+
+  // A due task claimed by the scheduler; it runs when its group and a slot are free.
+  void EnqueueTask(const pb::Task& task, absl::Time due);
+
+  // One scheduler pass: claims due tasks and queues them. Returns how many were claimed.
+  absl::StatusOr<int> PollScheduler();
+
+  // The group was unregistered: its waiting work is dropped (a live run finishes).
+  void ForgetGroup(const std::string& folder);
+
+  // Router.QueueState.
+  pb::QueueStateResponse QueueState();
+
+  TaskOps* task_ops() { return &task_ops_; }
+  Deliverer* deliverer() { return &deliverer_; }
+
+  // AgentEventHandler.
+  void OnAgentEvent(int64_t run_id, const pb::RunAgentResponse& event) override;
+  void OnAgentStreamEnd(int64_t run_id, const absl::Status& status) override;
+
+ private:
+  // One live run. Fields marked (mu_) are guarded by the router's mutex; the rest are set
+  // before the run is published and not changed afterwards.
+  struct ActiveRun {
+    int64_t run_id = 0;
+    std::string folder;
+    std::string chat_jid;
+    bool is_main = false;
+    absl::TimeZone zone;
+    bool is_task = false;
+    QueueWork task_work;         // is_task: the claimed task and due time
+    std::string session_used;    // the session the agent was asked to continue
+    int64_t initial_cursor = 0;  // the group's cursor when the run started
+    absl::Time started_at;
+    std::unique_ptr<AgentStream> stream;  // (mu_) set once before the stream starts
+    int64_t last_seq = 0;                 // (mu_) highest message seq the agent has seen
+    bool output_delivered = false;        // (mu_)
+    bool idle = false;                    // (mu_)
+    bool closing = false;                 // (mu_)
+    int pending_tool_calls = 0;           // (mu_)
+    uint64_t idle_generation = 0;         // (mu_)
+    std::string new_session;              // (mu_)
+    bool done = false;                    // (mu_)
+    std::string done_status;              // (mu_)
+    std::string done_error;               // (mu_)
+    bool exited = false;                  // (mu_)
+    int exit_code = -1;                   // (mu_)
+    std::string exit_detail;              // (mu_)
+    std::string last_output;              // (mu_) for the task run log
+    std::mutex pipe_mu;                   // serialises follow-ups so none is sent twice
+  };
+
+  // Retry bookkeeping of a group whose message run failed before delivering anything.
+  struct RetryState {
+    int failures = 0;
+    int64_t run_id = 0;  // the run record the next attempt continues
+    bool session_retry_used = false;
+  };
+
+  enum class Next { kDone, kRetryNow, kRetryLater, kGiveUp };
+
+  // Starting runs (router.cc).
+  void StartAvailable();
+  void StartWork(const QueueWork& work);
+  absl::Status StartMessageRun(const std::string& folder);
+  absl::Status StartTaskRun(const QueueWork& work);
+  absl::StatusOr<pb::Run> RecordRun(const std::string& folder, int64_t first_seq, int64_t last_seq,
+                                    const QueueWork* task_work);
+  absl::Status Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
+                      const std::string& prompt);
+  void GroupWithoutRun(const std::string& folder);
+  void RetryStartLater(const QueueWork& work);
+  void EndBackoff(const std::string& folder);
+  void PipeFollowUps(const std::string& folder);
+
+  // Events and finishing (router_runs.cc).
+  std::shared_ptr<ActiveRun> FindRun(int64_t run_id);
+  void HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::string& text);
+  void HandleToolCall(const std::shared_ptr<ActiveRun>& run, const pb::ToolCall& call);
+  void BecomeIdle(const std::shared_ptr<ActiveRun>& run);
+  void CloseRun(const std::shared_ptr<ActiveRun>& run, const char* why);
+  void FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status& stream_status);
+  Next FinishMessageRun(const std::shared_ptr<ActiveRun>& run, bool success,
+                        const std::string& error, absl::Duration* delay);
+  Next FinishTaskRun(const std::shared_ptr<ActiveRun>& run, bool success, const std::string& error);
+  void ApplyNext(const std::shared_ptr<ActiveRun>& run, Next next, absl::Duration delay);
+  void SetTyping(const std::string& chat_jid, bool typing);
+  void MarkOutputDelivered(const std::shared_ptr<ActiveRun>& run);
+
+  // Recovery and timers (router_recovery.cc).
+  absl::Status RecoverRuns();
+  void RecoverRun(const pb::Run& run);
+  void ScheduleOutboxPoll();
+  void ScheduleSchedulerPoll();
+
+  RouterOptions options_;
+  StoreClient* store_;
+  AgentBroker* broker_;
+  GatewayClient* gateway_;
+  const Clock* clock_;
+  Executor* executor_;
+  Deliverer deliverer_;
+  TaskOps task_ops_;
+  ToolHandler tools_;
+
+  std::mutex mu_;
+  std::condition_variable runs_cv_;
+  GroupQueue queue_;
+  std::map<int64_t, std::shared_ptr<ActiveRun>> runs_;
+  std::map<std::string, std::shared_ptr<ActiveRun>> run_of_group_;
+  std::set<std::string> pipe_wanted_;
+  std::map<std::string, RetryState> retries_;
+  bool stopping_ = false;
+};
+
+}  // namespace clawdie::router
+
+#endif  // CLAWDIE_SERVICES_ROUTER_ROUTER_H_
