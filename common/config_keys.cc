@@ -57,6 +57,9 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"CLAWDIE_AGENT_MEMORY", "1g", false, "Memory limit per sandbox"},
       {"CLAWDIE_AGENT_PIDS", "256", false, "Process limit per sandbox"},
       {"CLAWDIE_PROMPT_MAX_MESSAGES", "50", false, "Messages in one prompt; older are cut"},
+      // Router.
+      {"CLAWDIE_ROUTER_ID", "", false, "Scheduler lease owner; default router@<hostname>"},
+      {"CLAWDIE_SCHEDULER_POLL", "5s", false, "How often the router claims due tasks"},
   };
   return *keys;
 }
