@@ -1,0 +1,237 @@
+#include "services/clawctl/requests.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <vector>
+
+#include "common/schedule.h"
+
+namespace clawdie::clawctl {
+namespace {
+
+bool AllDigits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// "-100123" or "42": a Telegram chat id.
+bool IsTelegramChatId(const std::string& text) {
+  return AllDigits(text[0] == '-' ? text.substr(1) : text);
+}
+
+absl::Status BadChat(const std::string& chat, const std::string& cause) {
+  return absl::InvalidArgumentError("chat " + chat + ": " + cause);
+}
+
+absl::Status ValidateTelegramId(const std::string& chat, const std::string& id) {
+  size_t slash = id.find('/');
+  std::string chat_id = id.substr(0, slash);
+  if (chat_id.empty() || !IsTelegramChatId(chat_id)) {
+    return BadChat(chat, "a Telegram chat id is a decimal number, e.g. tg:-1002291837465");
+  }
+  if (slash != std::string::npos && !AllDigits(id.substr(slash + 1))) {
+    return BadChat(chat, "a Telegram topic is /<decimal thread id>, e.g. tg:-100229/5210");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLocalName(const std::string& chat, const std::string& name) {
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  if (!std::regex_match(name, kName)) {
+    return BadChat(chat, "a local chat name is letters, digits, '_', '.' or '-', e.g. local:me");
+  }
+  return absl::OkStatus();
+}
+
+// Splits on runs of blanks.
+std::vector<std::string> Fields(const std::string& text) {
+  std::vector<std::string> fields;
+  std::string field;
+  for (char c : text + " ") {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!field.empty()) fields.push_back(field);
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  return fields;
+}
+
+// The zone a schedule is checked in: --timezone, else UTC (the router decides with the
+// group's zone).
+std::string CheckZone(const TaskArgs& args) {
+  return args.timezone.empty() ? "UTC" : args.timezone;
+}
+
+absl::StatusOr<std::string> Checked(const char* flag, TaskKind kind, const std::string& text,
+                                    const std::string& expression, const TaskArgs& args) {
+  absl::StatusOr<Schedule> schedule = Schedule::Parse(kind, expression, CheckZone(args));
+  if (!schedule.ok()) {
+    return absl::InvalidArgumentError(std::string(flag) + " " + text + ": " +
+                                      std::string(schedule.status().message()));
+  }
+  return expression;
+}
+
+absl::StatusOr<std::string> CronExpression(const TaskArgs& args) {
+  std::vector<std::string> fields = Fields(args.cron);
+  std::string joined;
+  for (const std::string& field : fields) joined += (joined.empty() ? "" : " ") + field;
+  return Checked("--cron", TaskKind::kCron, args.cron, joined, args);
+}
+
+absl::StatusOr<std::string> IntervalExpression(const TaskArgs& args) {
+  absl::StatusOr<absl::Duration> every = ParseDuration(args.every);
+  if (!every.ok()) {
+    return absl::InvalidArgumentError("--every " + args.every + ": " +
+                                      std::string(every.status().message()));
+  }
+  if (*every < kMinInterval) {
+    return absl::InvalidArgumentError("--every " + args.every + ": shorter than the minimum of " +
+                                      FormatCompactDuration(kMinInterval));
+  }
+  return FormatCompactDuration(*every);
+}
+
+absl::StatusOr<std::string> OnceExpression(const TaskArgs& args) {
+  return Checked("--at", TaskKind::kOnce, args.at, args.at, args);
+}
+
+absl::Status SetSchedule(const TaskArgs& args, v1::Task* task) {
+  int given = !args.cron.empty() + !args.every.empty() + !args.at.empty();
+  if (given != 1) {
+    return absl::InvalidArgumentError("tasks add: give exactly one of --cron, --every or --at");
+  }
+  absl::StatusOr<std::string> expression;
+  if (!args.cron.empty()) {
+    task->set_kind(v1::TASK_KIND_CRON);
+    expression = CronExpression(args);
+  } else if (!args.every.empty()) {
+    task->set_kind(v1::TASK_KIND_INTERVAL);
+    expression = IntervalExpression(args);
+  } else {
+    task->set_kind(v1::TASK_KIND_ONCE);
+    expression = OnceExpression(args);
+  }
+  if (!expression.ok()) return expression.status();
+  task->set_expression(*expression);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ContextMode> ParseContextMode(const std::string& text) {
+  if (text == "group") return v1::CONTEXT_MODE_GROUP;
+  if (text == "isolated") return v1::CONTEXT_MODE_ISOLATED;
+  return absl::InvalidArgumentError("--context " + text + ": expected group or isolated");
+}
+
+v1::Channel ChannelOf(const std::string& chat) {
+  if (chat.rfind("tg:", 0) == 0) return v1::CHANNEL_TELEGRAM;
+  if (chat.rfind("wa:", 0) == 0) return v1::CHANNEL_WHATSAPP;
+  if (chat.rfind("local:", 0) == 0) return v1::CHANNEL_LOCAL;
+  return v1::CHANNEL_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::Status ValidateChatKey(const std::string& chat) {
+  size_t colon = chat.find(':');
+  if (colon == std::string::npos || colon + 1 == chat.size()) {
+    return BadChat(chat,
+                   "expected <channel>:<id> such as tg:-1002291837465, wa:46701234567 "
+                   "or local:me");
+  }
+  std::string channel = chat.substr(0, colon);
+  std::string id = chat.substr(colon + 1);
+  if (channel == "tg") return ValidateTelegramId(chat, id);
+  if (channel == "wa") {
+    return AllDigits(id) ? absl::OkStatus()
+                         : BadChat(chat, "a WhatsApp chat is the phone number in digits");
+  }
+  if (channel == "local") return ValidateLocalName(chat, id);
+  return BadChat(chat, "unknown channel \"" + channel + "\" (use tg, wa or local)");
+}
+
+absl::Status ValidateFolder(const std::string& folder) {
+  static const std::regex kFolder("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+  if (!std::regex_match(folder, kFolder)) {
+    return absl::InvalidArgumentError(
+        "folder " + folder +
+        ": must start with a letter or digit and hold only letters, digits, '_' and '-' (at "
+        "most 64)");
+  }
+  if (folder == "global") {
+    return absl::InvalidArgumentError("folder global: reserved for the shared memory folder");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Group> BuildGroup(const GroupArgs& args, const std::string& assistant_name) {
+  if (absl::Status status = ValidateChatKey(args.chat); !status.ok()) return status;
+  if (absl::Status status = ValidateFolder(args.folder); !status.ok()) return status;
+  if (args.no_trigger && !args.trigger.empty()) {
+    return absl::InvalidArgumentError("groups add: --trigger and --no-trigger exclude each other");
+  }
+
+  v1::Group group;
+  group.set_chat_jid(args.chat);
+  group.set_name(args.name.empty() ? args.folder : args.name);
+  group.set_folder(args.folder);
+  group.set_trigger(args.trigger.empty() ? "@" + assistant_name : args.trigger);
+  group.set_requires_trigger(!args.no_trigger && !args.main);
+  group.set_is_main(args.main);
+  group.set_timezone(args.timezone);
+  return group;
+}
+
+absl::StatusOr<v1::Task> BuildTask(const TaskArgs& args, const std::string& group_chat) {
+  if (absl::Status status = ValidateFolder(args.group); !status.ok()) return status;
+  if (Fields(args.prompt).empty()) {
+    return absl::InvalidArgumentError("tasks add: --prompt must not be empty");
+  }
+  absl::StatusOr<v1::ContextMode> context = ParseContextMode(args.context);
+  if (!context.ok()) return context.status();
+
+  v1::Task task;
+  task.set_group_folder(args.group);
+  task.set_chat_jid(group_chat);
+  task.set_prompt(args.prompt);
+  task.set_context_mode(*context);
+  task.set_timezone(args.timezone);
+  if (absl::Status status = SetSchedule(args, &task); !status.ok()) return status;
+  return task;
+}
+
+absl::StatusOr<int64_t> ParseTaskId(const std::string& text) {
+  if (!AllDigits(text) || text.size() > 18 || std::stoll(text) == 0) {
+    return absl::InvalidArgumentError("task id " + text + ": expected a positive number");
+  }
+  return std::stoll(text);
+}
+
+std::string LocalChatName(const std::string& chat) {
+  constexpr char kPrefix[] = "local:";
+  return chat.rfind(kPrefix, 0) == 0 ? chat.substr(sizeof(kPrefix) - 1) : "";
+}
+
+v1::IngestRequest BuildIngest(const std::string& chat, const std::string& text,
+                              const std::string& sender, const std::string& unique,
+                              absl::Time now) {
+  v1::IngestRequest request;
+  v1::Message* message = request.mutable_message();
+  message->set_chat_jid(chat);
+  message->set_platform_message_id("clawctl-" + unique);
+  message->set_sender_id("clawctl");
+  message->set_sender_name(sender);
+  message->set_text(text);
+  int64_t nanos = absl::ToUnixNanos(now);
+  message->mutable_time()->set_seconds(nanos / 1000000000);
+  message->mutable_time()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  request.mutable_chat()->set_jid(chat);
+  request.mutable_chat()->set_channel(ChannelOf(chat));
+  return request;
+}
+
+}  // namespace clawdie::clawctl
