@@ -3,17 +3,19 @@
 //
 // send to a local:<name> chat goes through Gateway.LocalChat, exactly as a person typing in
 // `clawctl chat`, and --wait prints the replies that stream carries. send to any other chat
-// injects the message with Router.Ingest (sender "clawctl"), and --wait polls the store for
-// the assistant's messages stored in that chat after it.
+// injects the message with Router.Ingest (sender "clawctl"); the reply goes to that chat on
+// its platform, and --wait waits for the run that handles the message to succeed. The
+// replies' text is not shown then: the store keeps only inbound messages, and no RPC lists
+// delivered outbox entries.
 #include <unistd.h>
 
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "clawdie/v1/router.grpc.pb.h"
-#include "clawdie/v1/store.grpc.pb.h"
 #include "common/schedule.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
@@ -25,7 +27,7 @@
 namespace clawdie::clawctl {
 namespace {
 
-// How often `send --wait` asks the store for replies in a non-local chat.
+// How often `send --wait` asks the router about the run in a non-local chat.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(250);
 
 struct SendArgs {
@@ -120,39 +122,70 @@ absl::Status SendLocal(Session* session, const SendArgs& args, const ReplyWait& 
   return PrintSent(session, args.chat, *id, replies, args.wait);
 }
 
-// The assistant's messages in `chat` after `after_seq`; advances `after_seq`.
-absl::StatusOr<std::vector<std::string>> NewReplies(Session* session, v1::Store::Stub* store,
-                                                    const std::string& chat, int64_t* after_seq) {
+// The folder of the group registered for `chat`.
+absl::StatusOr<std::string> GroupFolder(Session* session, v1::Router::Stub* router,
+                                        const std::string& chat) {
   grpc::ClientContext context;
   session->Prepare(&context);
-  v1::ListMessagesRequest request;
-  request.set_chat_jid(chat);
-  request.set_after_seq(*after_seq);
-  v1::ListMessagesResponse response;
-  grpc::Status status = store->ListMessages(&context, request, &response);
-  if (!status.ok()) return session->CallError("send " + chat + ": list messages", "store", status);
-  std::vector<std::string> replies;
-  for (const v1::Message& message : response.messages()) {
-    *after_seq = std::max(*after_seq, message.seq());
-    if (message.is_own()) replies.push_back(message.text());
+  v1::ListGroupsResponse groups;
+  grpc::Status status = router->ListGroups(&context, v1::ListGroupsRequest(), &groups);
+  if (!status.ok()) return session->CallError("send " + chat + ": list groups", "router", status);
+  for (const v1::Group& group : groups.groups()) {
+    if (group.chat_jid() == chat) return group.folder();
   }
-  return replies;
+  return absl::NotFoundError("send " + chat + ": not a registered group");
 }
 
-absl::StatusOr<std::vector<std::string>> PollReplies(Session* session, const std::string& chat,
-                                                     int64_t after_seq, const ReplyWait& wait) {
-  auto store = session->Stub<v1::Store>("store");
-  if (!store.ok()) return store.status();
-  std::vector<std::string> replies;
-  absl::Time deadline = absl::Now() + wait.timeout;
-  while (absl::Now() < deadline) {
-    auto fresh = NewReplies(session, store->get(), chat, &after_seq);
-    if (!fresh.ok()) return fresh.status();
-    if (!fresh->empty()) deadline = absl::Now() + wait.settle;
-    replies.insert(replies.end(), fresh->begin(), fresh->end());
+// The newest run of `folder` whose messages include `seq`, if any yet.
+absl::StatusOr<std::optional<v1::Run>> RunCovering(Session* session, v1::Router::Stub* router,
+                                                   const std::string& folder, int64_t seq) {
+  grpc::ClientContext context;
+  session->Prepare(&context);
+  v1::ListRunsRequest request;
+  request.set_group_folder(folder);
+  request.set_limit(20);
+  v1::ListRunsResponse runs;
+  grpc::Status status = router->ListRuns(&context, request, &runs);
+  if (!status.ok()) return session->CallError("send: list runs of " + folder, "router", status);
+  for (const v1::Run& run : runs.runs()) {
+    if (run.first_seq() <= seq && seq <= run.last_seq()) return run;
+  }
+  return std::nullopt;
+}
+
+// Waits until the run that handles message `seq` succeeded (OK) or was abandoned (error).
+// A failed attempt is retried by the router, so it is waited through.
+absl::StatusOr<v1::Run> AwaitRun(Session* session, v1::Router::Stub* router,
+                                 const std::string& chat, int64_t seq, const ReplyWait& wait) {
+  absl::StatusOr<std::string> folder = GroupFolder(session, router, chat);
+  if (!folder.ok()) return folder.status();
+  for (absl::Time deadline = absl::Now() + wait.timeout; absl::Now() < deadline;) {
+    auto run = RunCovering(session, router, *folder, seq);
+    if (!run.ok()) return run.status();
+    if (run->has_value() && (*run)->state() == v1::RUN_STATE_SUCCEEDED) return **run;
+    if (run->has_value() && (*run)->state() == v1::RUN_STATE_ABANDONED) {
+      return absl::AbortedError("send " + chat + ": run " + std::to_string((*run)->id()) +
+                                " was abandoned: " + (*run)->error());
+    }
     absl::SleepFor(kPollInterval);
   }
-  return replies;
+  return absl::DeadlineExceededError("send " + chat + ": the run did not finish within " +
+                                     FormatCompactDuration(wait.timeout));
+}
+
+absl::Status PrintRun(Session* session, const std::string& chat, int64_t seq, const v1::Run& run) {
+  if (session->json()) {
+    nlohmann::json json = {{"chat", chat},
+                           {"message_id", "seq " + std::to_string(seq)},
+                           {"run_id", run.id()},
+                           {"output_delivered", run.output_delivered()}};
+    session->out() << json.dump(2) << "\n";
+  } else {
+    session->out() << "run " << run.id() << " succeeded"
+                   << (run.output_delivered() ? "; its reply was delivered to " + chat : "")
+                   << "\n";
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait& wait) {
@@ -167,16 +200,19 @@ absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait&
   v1::IngestResponse response;
   grpc::Status status = (*router)->Ingest(&context, request, &response);
   if (!status.ok()) return session->CallError("send " + args.chat, "router", status);
+  if (!args.wait)
+    return PrintSent(session, args.chat, "seq " + std::to_string(response.seq()), {}, false);
 
-  std::vector<std::string> replies;
-  if (args.wait) {
-    absl::StatusOr<std::vector<std::string>> got =
-        PollReplies(session, args.chat, response.seq(), wait);
-    if (!got.ok()) return got.status();
-    if (got->empty()) return NoReply(args);
-    replies = *std::move(got);
+  // Replies to other channels are not stored as messages, so --wait follows the run instead.
+  if (!response.triggered()) {
+    return absl::FailedPreconditionError(
+        "send " + args.chat + ": stored, but it did not trigger a run (" +
+        (response.registered() ? "start it with the group's trigger" : "the chat is not a group") +
+        ")");
   }
-  return PrintSent(session, args.chat, "seq " + std::to_string(response.seq()), replies, args.wait);
+  absl::StatusOr<v1::Run> run = AwaitRun(session, router->get(), args.chat, response.seq(), wait);
+  if (!run.ok()) return run.status();
+  return PrintRun(session, args.chat, response.seq(), *run);
 }
 
 absl::Status Send(Session* session, const SendArgs& args) {

@@ -44,6 +44,29 @@ class FakeRouter : public v1::Router::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ListGroups(grpc::ServerContext*, const v1::ListGroupsRequest*,
+                          v1::ListGroupsResponse* response) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const v1::Group& group : registered_) *response->add_groups() = group;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CreateTask(grpc::ServerContext*, const v1::RouterCreateTaskRequest* request,
+                          v1::Task* response) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    created_.push_back(request->task());
+    *response = request->task();
+    response->set_id(7);
+    response->set_state(v1::TASK_STATE_ACTIVE);
+    response->mutable_next_run()->set_seconds(1767258000);  // 2026-01-01 09:00 UTC
+    return grpc::Status::OK;
+  }
+
+  std::vector<v1::Task> created() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return created_;
+  }
+
   std::vector<v1::Group> registered() {
     std::lock_guard<std::mutex> lock(mutex_);
     return registered_;
@@ -57,6 +80,7 @@ class FakeRouter : public v1::Router::Service {
  private:
   std::mutex mutex_;
   std::vector<v1::Group> registered_;
+  std::vector<v1::Task> created_;
   grpc::Status refusal_ = grpc::Status::OK;
 };
 
@@ -297,6 +321,31 @@ TEST_F(ClawctlServersTest, GroupsAddChecksTheFolderBeforeCallingTheRouter) {
   EXPECT_TRUE(router_service_.registered().empty());
 }
 
+TEST_F(ClawctlServersTest, TasksAddSendsTheScheduleForTheGroupsChat) {
+  ASSERT_EQ(Run({"groups", "add", "--chat", "tg:-100123", "--folder", "family"}).exit_code, 0);
+  Result result = Run({"tasks", "add", "--group", "family", "--every", "90m", "--prompt",
+                       "Water the plants", "--context", "isolated"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "created task 7 for group family, next run 2026-01-01 09:00:00\n");
+
+  std::vector<v1::Task> created = router_service_.created();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].group_folder(), "family");
+  EXPECT_EQ(created[0].chat_jid(), "tg:-100123");
+  EXPECT_EQ(created[0].kind(), v1::TASK_KIND_INTERVAL);
+  EXPECT_EQ(created[0].expression(), "1h30m");
+  EXPECT_EQ(created[0].prompt(), "Water the plants");
+  EXPECT_EQ(created[0].context_mode(), v1::CONTEXT_MODE_ISOLATED);
+}
+
+TEST_F(ClawctlServersTest, TasksAddRefusesAGroupThatIsNotRegistered) {
+  Result result = Run({"tasks", "add", "--group", "nope", "--cron", "0 9 * * *", "--prompt", "x"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err,
+            "clawctl: tasks add: group nope is not registered (see clawctl groups list)\n");
+  EXPECT_TRUE(router_service_.created().empty());
+}
+
 TEST_F(ClawctlServersTest, SendWaitPrintsTheReplyFromTheLocalChat) {
   Result result = Run({"send", "--chat", "local:alice", "hello there", "--wait", "--settle", "1s"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -316,10 +365,9 @@ TEST_F(ClawctlServersTest, UsageErrorExitsTwoWithOneLine) {
 }
 
 TEST_F(ClawctlServersTest, UnimplementedRpcIsReportedNotHidden) {
-  Result result = Run({"tasks", "list"});
+  Result result = Run({"runs", "--active"});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(result.err.rfind("clawctl: tasks list unix:" + dir_ + "/router.sock: ", 0), 0u)
-      << result.err;
+  EXPECT_EQ(result.err.rfind("clawctl: runs unix:" + dir_ + "/router.sock: ", 0), 0u) << result.err;
 }
 
 }  // namespace
