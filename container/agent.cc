@@ -174,7 +174,7 @@ absl::StatusOr<ModelTurn> Agent::CallModel() {
 }
 
 absl::Status Agent::MaybeCompact() {
-  size_t tokens = EstimateTokens(session_->RequestMessages()) + system_prompt_.size() / 4;
+  size_t tokens = session_->estimated_tokens() + system_prompt_.size() / 4;
   if (tokens <= config_.context_token_budget) return absl::OkStatus();
   size_t cut = ChooseCompactionCut(session_->messages(), config_.context_token_budget / 2);
   auto log = GetLogger("agent");

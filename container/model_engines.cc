@@ -30,7 +30,7 @@ class AnthropicEngine : public ModelEngine {
   std::vector<std::string> Headers(const std::string& api_key) const override {
     std::vector<std::string> headers = {"content-type: application/json",
                                         "accept: text/event-stream",
-                                        "anthropic-version: 2023-06-01"};
+                                        "anthropic-version: 2023-06-01", "expect:"};
     if (!api_key.empty()) headers.push_back("x-api-key: " + api_key);
     return headers;
   }
@@ -67,7 +67,7 @@ class OpenAiEngine : public ModelEngine {
 
   std::vector<std::string> Headers(const std::string& api_key) const override {
     std::vector<std::string> headers = {"content-type: application/json",
-                                        "accept: text/event-stream"};
+                                        "accept: text/event-stream", "expect:"};
     if (!api_key.empty()) headers.push_back("authorization: Bearer " + api_key);
     return headers;
   }

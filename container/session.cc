@@ -141,6 +141,7 @@ absl::Status Session::Load() {
     absl::StatusOr<nlohmann::json> parsed = ParseJson(line, "session line");
     std::string type = parsed.ok() ? StringField(*parsed, "type") : "";
     if (type == "message" && Field(*parsed, "message").is_object()) {
+      message_bytes_ += DumpJson((*parsed)["message"]).size();
       messages_.push_back((*parsed)["message"]);
     } else if (type == "summary") {
       summary_ = StringField(*parsed, "text");
@@ -153,10 +154,10 @@ absl::Status Session::Load() {
   return absl::OkStatus();
 }
 
-absl::Status Session::WriteLine(const nlohmann::json& line) {
+absl::Status Session::WriteLine(const std::string& line) {
   if (!persist_) return absl::OkStatus();
   std::ofstream out(path_, std::ios::app | std::ios::binary);
-  out << DumpJson(line) << '\n';
+  out << line << '\n';
   out.flush();
   if (!out.good())
     return absl::UnavailableError("append session " + path_.string() + ": write error");
@@ -164,8 +165,11 @@ absl::Status Session::WriteLine(const nlohmann::json& line) {
 }
 
 absl::Status Session::Append(nlohmann::json message) {
-  messages_.push_back(message);
-  return WriteLine({{"type", "message"}, {"message", std::move(message)}});
+  std::string serialized = DumpJson(message);
+  message_bytes_ += serialized.size();
+  messages_.push_back(std::move(message));
+  // Same as DumpJson({{"type","message"},{"message",...}}) without a second serialization.
+  return WriteLine("{\"message\":" + serialized + ",\"type\":\"message\"}");
 }
 
 absl::Status Session::Compact(size_t first_kept, std::string summary) {
@@ -173,6 +177,8 @@ absl::Status Session::Compact(size_t first_kept, std::string summary) {
   for (size_t i = first_kept; i < messages_.size(); ++i) kept.push_back(std::move(messages_[i]));
   messages_ = std::move(kept);
   summary_ = std::move(summary);
+  message_bytes_ = 0;
+  for (const nlohmann::json& message : messages_) message_bytes_ += DumpJson(message).size();
   if (!persist_) return absl::OkStatus();
 
   fs::path temp = path_;

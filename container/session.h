@@ -43,6 +43,8 @@ class Session {
   const std::filesystem::path& path() const { return path_; }
   const nlohmann::json& messages() const { return messages_; }
   const std::string& summary() const { return summary_; }
+  // EstimateTokens of messages() and the summary, kept up to date without serializing.
+  size_t estimated_tokens() const { return (message_bytes_ + summary_.size()) / 4 + 1; }
 
   // Appends one message (an object with `role` and `content`) and writes it out.
   absl::Status Append(nlohmann::json message);
@@ -58,12 +60,13 @@ class Session {
  private:
   Session(std::filesystem::path dir, std::string id);
   absl::Status Load();
-  absl::Status WriteLine(const nlohmann::json& line);
+  absl::Status WriteLine(const std::string& line);
 
   std::filesystem::path path_;
   std::string id_;
   nlohmann::json messages_ = nlohmann::json::array();
   std::string summary_;
+  size_t message_bytes_ = 0;  // serialized size of messages_
   bool persist_ = true;
 };
 

@@ -149,6 +149,7 @@ bool ReadAtLeast(int fd, std::string& buffer, size_t size) {
 }
 
 struct ParsedRequest {
+  std::chrono::steady_clock::time_point first_byte;
   std::string method, path;
   std::map<std::string, std::string> headers;
   std::string body;
@@ -177,12 +178,15 @@ bool ReadChunkedBody(int fd, std::string& buffer, std::string& body) {
 
 std::optional<ParsedRequest> ReadRequest(int fd) {
   std::string buffer;
+  ParsedRequest request;
+  if (!ReadAtLeast(fd, buffer, 1)) return std::nullopt;
+  request.first_byte = std::chrono::steady_clock::now();
   size_t header_end;
   while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-    if (buffer.size() > 1024 * 1024 || !ReadAtLeast(fd, buffer, buffer.size() + 1))
+    if (buffer.size() > 1024 * 1024 || !ReadAtLeast(fd, buffer, buffer.size() + 1)) {
       return std::nullopt;
+    }
   }
-  ParsedRequest request;
   std::istringstream head(buffer.substr(0, header_end));
   std::string line;
   std::getline(head, line);
@@ -415,7 +419,8 @@ void ModelServer::Serve(int fd) {
     close(fd);
     return;
   }
-  RecordedRequest record{std::chrono::steady_clock::now(),
+  RecordedRequest record{parsed->first_byte,
+                         std::chrono::steady_clock::now(),
                          {},
                          parsed->method,
                          parsed->path,

@@ -70,8 +70,9 @@ absl::StatusOr<ModelServerScript> LoadScriptFile(const std::filesystem::path& pa
 std::string FixedTextStream(const std::string& path, const std::string& text);
 
 struct RecordedRequest {
-  std::chrono::steady_clock::time_point received;  // when the whole request had arrived
-  std::chrono::steady_clock::time_point answered;  // when the last response byte was written
+  std::chrono::steady_clock::time_point first_byte;  // when the request's first bytes arrived
+  std::chrono::steady_clock::time_point received;    // when the whole request had arrived
+  std::chrono::steady_clock::time_point answered;    // when the last response byte was written
   std::string method;
   std::string path;
   std::map<std::string, std::string> headers;  // lower-cased names
