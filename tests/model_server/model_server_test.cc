@@ -1,6 +1,8 @@
 #include "tests/model_server/model_server.h"
 
 #include <curl/curl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -157,6 +159,48 @@ TEST(ModelServerTest, RequestsAreLoggedToFileAndServedAtTestEndpoint) {
   json served = json::parse(listing);
   ASSERT_EQ(served.size(), 1u);
   EXPECT_EQ(served[0]["body"], R"({"hello":"world"})");
+}
+
+// The binary other components' tests start: script file, fixtures flag, ready file, SIGTERM.
+TEST(ModelServerBinaryTest, ServesScriptThenFixedTextAndStopsOnSigterm) {
+  std::string binary =
+      std::string(CLAWDIE_BINARY_DIR) + "/tests/model_server/clawdie-test-model-server";
+  ASSERT_TRUE(std::filesystem::exists(binary)) << binary << " is missing: build it first";
+  std::string dir = TempDir();
+  std::ofstream(dir + "/script.json")
+      << R"({"responses":[{"file":"anthropic/http_errors.json#unauthorized"}],"fixed_text":"hey"})";
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string fixtures = kFixtures.string();
+    execl(binary.c_str(), binary.c_str(), "--listen", ("unix:" + dir + "/m.sock").c_str(),
+          "--script", (dir + "/script.json").c_str(), "--fixtures", fixtures.c_str(),
+          "--ready-file", (dir + "/ready").c_str(), "--request-log", (dir + "/log.jsonl").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !std::filesystem::exists(dir + "/ready"); ++i) usleep(10000);
+  ASSERT_EQ(ReadWhole(dir + "/ready"), "unix:" + dir + "/m.sock\n");
+
+  agent::CurlGlobalInit();
+  HttpTarget target{dir + "/m.sock", ""};
+  std::string body;
+  HttpResult first = agent::PostStreaming(target, {"/v1/messages", {}, "{\"a\":1}"},
+                                          [&](std::string_view piece) { body += piece; });
+  HttpResult second = agent::PostStreaming(target, {"/v1/messages", {}, "{\"a\":2}"},
+                                           [&](std::string_view piece) { body += piece; });
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+
+  EXPECT_EQ(first.status, 401);
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(body, FixedTextStream("/v1/messages", "hey"));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream log(dir + "/log.jsonl");
+  std::string line;
+  std::vector<std::string> bodies;
+  while (std::getline(log, line)) bodies.push_back(json::parse(line)["body"]);
+  EXPECT_EQ(bodies, (std::vector<std::string>{"{\"a\":1}", "{\"a\":2}"}));
 }
 
 TEST(ModelServerTest, BadScriptEntryIsReportedWithItsIndex) {
