@@ -175,6 +175,10 @@ Finding CheckConfigFile(Session* session) {
     return {"config file", Severity::kWarn, path + " does not exist; defaults in use",
             "copy deploy/clawdie.conf.sample there, or pass --config"};
   }
+  if (access(path.c_str(), R_OK) != 0) {
+    return {"config file", Severity::kWarn, path + " is not readable by you; checks use defaults",
+            "run clawctl as a member of the clawdie group, or pass --config"};
+  }
   return {"config file", Severity::kOk, path, ""};
 }
 
