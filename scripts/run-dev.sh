@@ -5,9 +5,12 @@
 set -eu
 
 BUILD_DIR="${1:-build}"
-ROOT="$(pwd)"
-BIN="$ROOT/$BUILD_DIR"
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+BIN="$(cd "$BUILD_DIR" && pwd)"
+# Where var/ and .env live: the current directory, or CLAWDIE_DEV_DIR (tests use a temporary one).
+ROOT="${CLAWDIE_DEV_DIR:-$(pwd)}"
 VAR="$ROOT/var"
+cd "$ROOT"
 
 mkdir -p "$VAR/data" "$VAR/run" "$VAR/log"
 chmod 0750 "$VAR/run"
@@ -48,33 +51,40 @@ fi
 # Read the sandbox choice the way the services will: environment first, then .env.
 sandbox="${CLAWDIE_SANDBOX:-$(sed -n 's/^CLAWDIE_SANDBOX=//p' .env | tail -n 1)}"
 if [ "$sandbox" = "docker" ]; then
-  scripts/ensure-dockerd.sh
+  "$SRC/scripts/ensure-dockerd.sh"
   if docker info >/dev/null 2>&1; then
-    container/build-test-image.sh clawdie-agent:latest "$BIN/container/clawdie-agent"
+    "$SRC/container/build-test-image.sh" -a "$BIN/container/clawdie-agent" clawdie-agent:latest
   fi
 fi
 
+# Each service writes into a FIFO read by a sed that prefixes its lines; we keep the
+# services' own pids so Ctrl-C reaches exactly them.
 pids=""
 start() {
   name="$1"
   shift
-  ("$@" 2>&1 | sed -u "s/^/[$name] /") &
+  fifo="$VAR/run/.$name.log"
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  sed -u "s/^/[$name] /" <"$fifo" &
+  "$@" >"$fifo" 2>&1 &
   pids="$pids $!"
 }
 
 stop_all() {
   trap - INT TERM
   echo "run: stopping"
-  pkill -TERM -f "$BIN/services/(store|router|gateway|broker)/clawdie-" 2>/dev/null || true
+  # shellcheck disable=SC2086  # one pid per word
+  kill -TERM $pids 2>/dev/null || true
   wait
+  rm -f "$VAR"/run/.*.log
   exit 0
 }
 trap stop_all INT TERM
 
-start store "$BIN/services/store/clawdie-store" --config .env
-start broker "$BIN/services/broker/clawdie-broker" --config .env
-start router "$BIN/services/router/clawdie-router" --config .env
-start gateway "$BIN/services/gateway/clawdie-gateway" --config .env
+for service in store broker router gateway; do
+  start "$service" "$BIN/services/$service/clawdie-$service" --config "$ROOT/.env"
+done
 
 # First start: register the operator's local chat as the main group.
 CLAWCTL="$BIN/services/clawctl/clawctl"
