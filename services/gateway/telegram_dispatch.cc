@@ -50,6 +50,11 @@ absl::Status TelegramDispatcher::IngestOnce(const InboundMessage& message) {
     if (recent_.count(key) > 0) return absl::OkStatus();
   }
   absl::Status status = ingester_->Ingest(message);
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    // The router will never take this message; holding it back would stall the chat.
+    GetLogger("telegram")->error("dropping {}: {}", key, std::string(status.message()));
+    return absl::OkStatus();
+  }
   if (!status.ok()) return status;
   health_->CountReceived();
   std::lock_guard<std::mutex> lock(mu_);
