@@ -179,7 +179,7 @@ TEST_F(GatewayServiceTest, SendToTelegramReturnsMessageIds) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.platform_message_ids_size(), 1);
   EXPECT_EQ(response.platform_message_ids(0), "2001");
-  std::vector<testing::RecordedRequest> sent = telegram_.Requests("sendMessage");
+  std::vector<testing::BotApiRequest> sent = telegram_.Requests("sendMessage");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].params["text"], "<b>Done.</b>");
 }

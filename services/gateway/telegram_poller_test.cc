@@ -143,7 +143,7 @@ TEST_F(TelegramPollerTest, HandlesEveryFixtureUpdate) {
   EXPECT_EQ(IngestedIds(), kExpectedFixtureIngests);
 
   // /chatid was answered in the group, as a reply, in plain text.
-  std::vector<testing::RecordedRequest> sent = server_.Requests("sendMessage");
+  std::vector<testing::BotApiRequest> sent = server_.Requests("sendMessage");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].params["chat_id"], -1001876543210);
   EXPECT_EQ(sent[0].params["text"], "Chat key: tg:-1001876543210\nType: supergroup\nTitle: Family");
@@ -178,7 +178,7 @@ TEST_F(TelegramPollerTest, RouterOutageKeepsUpdatesUnconfirmed) {
   ASSERT_TRUE(AwaitOffset(12));
   EXPECT_EQ(IngestedIds(), (std::vector<std::string>{"tg:5#1", "tg:5#2"}));
   // Each failed attempt re-polled from the unconfirmed offset.
-  std::vector<testing::RecordedRequest> polls = server_.Requests("getUpdates");
+  std::vector<testing::BotApiRequest> polls = server_.Requests("getUpdates");
   ASSERT_GE(polls.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(polls[i].params["offset"], 0) << i;
 }

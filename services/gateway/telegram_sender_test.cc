@@ -177,7 +177,7 @@ TEST(TelegramSenderRateLimitTest, RetryAfterDelaysOnlyThatChat) {
   clock.Advance(absl::Seconds(1));
   chat_a.join();
   ASSERT_TRUE(limited.ok()) << limited.status();
-  std::vector<testing::RecordedRequest> sent = server.Requests("sendMessage");
+  std::vector<testing::BotApiRequest> sent = server.Requests("sendMessage");
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[0].params["chat_id"], 111);
   EXPECT_EQ(sent[1].params["chat_id"], 222);

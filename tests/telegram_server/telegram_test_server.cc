@@ -194,10 +194,10 @@ void TelegramTestServer::Script(const std::string& method, json reply,
   scripts_.push_back({method, chat_id, times, std::move(reply)});
 }
 
-std::vector<RecordedRequest> TelegramTestServer::Requests(const std::string& method) const {
+std::vector<BotApiRequest> TelegramTestServer::Requests(const std::string& method) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<RecordedRequest> out;
-  for (const RecordedRequest& r : requests_) {
+  std::vector<BotApiRequest> out;
+  for (const BotApiRequest& r : requests_) {
     if (method.empty() || r.method == method) out.push_back(r);
   }
   return out;
@@ -208,7 +208,7 @@ bool TelegramTestServer::WaitForRequests(const std::string& method, size_t n,
   std::unique_lock<std::mutex> lock(mu_);
   return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
     size_t count = 0;
-    for (const RecordedRequest& r : requests_) count += r.method == method ? 1 : 0;
+    for (const BotApiRequest& r : requests_) count += r.method == method ? 1 : 0;
     return count >= n;
   });
 }
@@ -324,7 +324,7 @@ void TelegramTestServer::HandleControl(const httplib::Request& req, httplib::Res
            body.value("times", 1));
   } else if (what == "requests") {
     json list = json::array();
-    for (const RecordedRequest& r : Requests(req.get_param_value("method"))) {
+    for (const BotApiRequest& r : Requests(req.get_param_value("method"))) {
       list.push_back({{"method", r.method}, {"params", r.params}});
     }
     reply["requests"] = list;

@@ -38,7 +38,7 @@ struct Response;
 
 namespace clawdie::testing {
 
-struct RecordedRequest {
+struct BotApiRequest {
   std::string method;
   nlohmann::json params;
   absl::Time time;
@@ -66,7 +66,7 @@ class TelegramTestServer {
   void Script(const std::string& method, nlohmann::json reply,
               std::optional<int64_t> chat_id = std::nullopt, int times = 1);
 
-  std::vector<RecordedRequest> Requests(const std::string& method = "") const;
+  std::vector<BotApiRequest> Requests(const std::string& method = "") const;
   // Waits (real time) until at least `n` requests of `method` were recorded.
   bool WaitForRequests(const std::string& method, size_t n,
                        absl::Duration timeout = absl::Seconds(10)) const;
@@ -103,7 +103,7 @@ class TelegramTestServer {
   int64_t next_message_id_ = 2001;
   uint64_t poll_generation_ = 0;
   std::vector<ScriptedReply> scripts_;
-  std::vector<RecordedRequest> requests_;
+  std::vector<BotApiRequest> requests_;
   bool stopping_ = false;
 };
 
