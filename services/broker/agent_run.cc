@@ -106,14 +106,21 @@ absl::Status AgentRun::Start() {
   sandbox_id_ = (*sandbox)->id();
   started_at_ = absl::Now();
   std::shared_ptr<Sandbox> shared = *std::move(sandbox);
+
+  std::lock_guard input_lock(input_mu_);
+  started_ = true;
   {
     std::lock_guard lock(mu_);
     sandbox_ = shared;
     if (kill_reason_.has_value()) shared->Kill();
   }
-
-  // A failed start line shows up as the agent's exit; it is not an error here.
+  // A failed write shows up as the agent's exit; it is not an error here.
   absl::Status written = shared->WriteInput(spec_.start_line() + "\n");
+  for (const auto& line : early_input_) {
+    if (written.ok()) written = shared->WriteInput(line);
+  }
+  early_input_.clear();
+  if (early_close_) shared->CloseInput().IgnoreError();
   if (!written.ok()) {
     GetLogger("broker")->warn("run {}: {}", spec_.run_id(), std::string(written.message()));
   }
@@ -131,7 +138,14 @@ std::optional<ExitReason> AgentRun::kill_reason() {
 }
 
 absl::Status AgentRun::Send(const std::string& line) {
+  std::lock_guard input_lock(input_mu_);
   std::shared_ptr<Sandbox> sandbox = this->sandbox();
+  if (!started_) {
+    if (early_close_)
+      return absl::UnavailableError("send to run " + spec_.run_id() + ": input closed");
+    early_input_.push_back(line);
+    return absl::OkStatus();
+  }
   if (!sandbox) return absl::UnavailableError("send to run " + spec_.run_id() + ": not running");
   return sandbox->WriteInput(line);
 }
@@ -145,9 +159,13 @@ absl::Status AgentRun::SendToolResult(const std::string& id, bool ok, const std:
 absl::Status AgentRun::SendClose() { return Send(EncodeClose()); }
 
 absl::Status AgentRun::CloseInput() {
+  std::lock_guard input_lock(input_mu_);
   std::shared_ptr<Sandbox> sandbox = this->sandbox();
-  if (!sandbox) return absl::OkStatus();
-  return sandbox->CloseInput();
+  if (!started_) {
+    early_close_ = true;
+    return absl::OkStatus();
+  }
+  return sandbox ? sandbox->CloseInput() : absl::OkStatus();
 }
 
 void AgentRun::Kill(ExitReason reason) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -64,7 +65,8 @@ class AgentRun {
   const RunSpec& spec() const { return spec_; }
   absl::Time started_at() const { return started_at_; }
 
-  // Feed the agent. Unavailable once its stdin is closed or it ended.
+  // Feed the agent; input sent before Start finished is delivered after the
+  // start line. Unavailable once its stdin is closed or it ended.
   absl::Status SendFollowUp(const std::string& text);
   absl::Status SendToolResult(const std::string& id, bool ok, const std::string& content);
   absl::Status SendClose();
@@ -87,6 +89,13 @@ class AgentRun {
   SandboxBackend& backend_;
   std::string sandbox_id_;
   absl::Time started_at_ = absl::InfinitePast();
+
+  // Serialises input: the start line first, then input sent before the
+  // sandbox existed, then the rest.
+  std::mutex input_mu_;
+  std::vector<std::string> early_input_;  // guarded by input_mu_
+  bool early_close_ = false;              // guarded by input_mu_
+  bool started_ = false;                  // guarded by input_mu_
 
   std::mutex mu_;
   std::shared_ptr<Sandbox> sandbox_;       // guarded by mu_
