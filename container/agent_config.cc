@@ -1,6 +1,7 @@
 #include "container/agent_config.h"
 
 #include <charconv>
+#include <fstream>
 
 #include "absl/status/status.h"
 
@@ -48,7 +49,40 @@ absl::Status ReadLimits(const Getenv& getenv, AgentConfig& config) {
   return absl::OkStatus();
 }
 
+std::string Unquote(std::string value) {
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) {
+    value.pop_back();
+  }
+  size_t begin = value.find_first_not_of(" \t");
+  value = begin == std::string::npos ? "" : value.substr(begin);
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+      value.back() == value.front()) {
+    return value.substr(1, value.size() - 2);
+  }
+  return value;
+}
+
 }  // namespace
+
+absl::StatusOr<std::map<std::string, std::string>> ReadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in.is_open()) return absl::NotFoundError("config " + path + ": cannot open");
+  std::map<std::string, std::string> values;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    size_t equals = line.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return absl::InvalidArgumentError("config " + path + " line " + std::to_string(number) +
+                                        ": expected KEY=VALUE");
+    }
+    values[Unquote(line.substr(0, equals))] = Unquote(line.substr(equals + 1));
+  }
+  return values;
+}
 
 std::string DefaultModel(const std::string& provider) {
   return provider == "openai" ? "llama3.1" : "claude-sonnet-4-5";

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,12 @@ struct AgentConfig {
 
 // The default model name for `provider`.
 std::string DefaultModel(const std::string& provider);
+
+// Parses a KEY=VALUE file (DESIGN.md §2: `#` comments, optional quotes, an `export ` prefix).
+// Returns InvalidArgument "config <path> line N: <cause>", or NotFound if it cannot be read.
+// The agent keeps its own small reader so that it does not link the services' gRPC-based
+// common library.
+absl::StatusOr<std::map<std::string, std::string>> ReadConfigFile(const std::string& path);
 
 // Reads the settings from `getenv` (std::getenv in production). Returns InvalidArgument naming
 // the variable when a value does not parse.

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 
 #include "container/agent_config.h"
@@ -141,6 +142,22 @@ TEST(AgentConfigTest, ReadsPathsAndLimitsFromEnvironment) {
   env["CLAWDIE_BASH_TIMEOUT"] = "soon";
   EXPECT_EQ(LoadAgentConfig(getenv).status().message(),
             "environment CLAWDIE_BASH_TIMEOUT=\"soon\": expected a positive integer");
+}
+
+TEST(AgentConfigTest, ConfigFileAcceptsCommentsQuotesAndExport) {
+  char path[] = "/tmp/cac-XXXXXX";
+  int fd = mkstemp(path);
+  std::string text = "# comment\nexport CLAWDIE_MODEL=\"qwen 7b\"\n\nCLAWDIE_MODEL_SOCKET='/s'\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto values = ReadConfigFile(path);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::map<std::string, std::string>{{"CLAWDIE_MODEL", "qwen 7b"},
+                                                         {"CLAWDIE_MODEL_SOCKET", "/s"}}));
+  std::ofstream(path) << "just words\n";
+  EXPECT_EQ(ReadConfigFile(path).status().message(),
+            "config " + std::string(path) + " line 1: expected KEY=VALUE");
+  unlink(path);
 }
 
 }  // namespace
