@@ -60,10 +60,26 @@ Agent::Agent(AgentConfig config, int in_fd, int out_fd)
     : config_(std::move(config)),
       reader_(in_fd),
       writer_(out_fd),
-      chunker_([this](const std::string& text) {
-        GetLogger("agent")->debug("output event, {} bytes", text.size());
-        (void)writer_.Output(text);
-      }) {}
+      chunker_([this](const std::string& text) { EmitOutput(text); }) {}
+
+void Agent::EmitOutput(const std::string& text) {
+  // A retried model call usually streams the same text again: skip what was already sent.
+  if (replaying_ && replayed_ < call_outputs_.size() && call_outputs_[replayed_] == text) {
+    ++replayed_;
+    GetLogger("agent")->debug("output of the retried call matches an earlier event; not resent");
+    return;
+  }
+  replaying_ = false;
+  call_outputs_.push_back(text);
+  GetLogger("agent")->debug("output event, {} bytes", text.size());
+  (void)writer_.Output(text);
+}
+
+void Agent::RestartOutput() {
+  chunker_.Discard();
+  replaying_ = true;
+  replayed_ = 0;
+}
 
 int Agent::Run() {
   std::optional<std::string> line = reader_.ReadLine();
@@ -161,7 +177,9 @@ absl::Status Agent::RunTurn(nlohmann::json user_content) {
 absl::StatusOr<ModelTurn> Agent::CallModel() {
   ModelRequest request{model_, max_tokens_, system_prompt_, session_->RequestMessages(), tools_};
   TextSink sink{[this](std::string_view delta) { chunker_.Append(delta); },
-                [this] { chunker_.Flush(); }, [this] { chunker_.Discard(); }};
+                [this] { chunker_.Flush(); }, [this] { RestartOutput(); }};
+  call_outputs_.clear();
+  replaying_ = false;
   auto started = Clock::now();
   absl::StatusOr<ModelTurn> turn = client_->Complete(request, sink);
   if (turn.ok()) {

@@ -49,6 +49,8 @@ class Agent {
   void HandleInput(InputEvent event);
   std::optional<nlohmann::json> WaitForNextTurn();
   int Finish(const absl::Status& status);
+  void EmitOutput(const std::string& text);
+  void RestartOutput();
 
   AgentConfig config_;
   LineReader reader_;
@@ -64,9 +66,12 @@ class Agent {
   std::string model_;
   int max_tokens_ = 0;
   OutputChunker chunker_;
-  std::vector<std::string> followups_;  // messages waiting for the next model call
-  bool closed_ = false;                 // {"type":"close"} seen
-  bool input_ended_ = false;            // stdin reached its end
+  std::vector<std::string> call_outputs_;  // output events of the current model call
+  bool replaying_ = false;                 // a retried attempt may repeat call_outputs_
+  size_t replayed_ = 0;                    // how many of them it repeated so far
+  std::vector<std::string> followups_;     // messages waiting for the next model call
+  bool closed_ = false;                    // {"type":"close"} seen
+  bool input_ended_ = false;               // stdin reached its end
 };
 
 // The user-facing text for a run that cannot reach a model, naming the missing setting.

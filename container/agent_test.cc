@@ -354,6 +354,28 @@ TEST_F(AgentTest, StreamCutMidAnswerIsRetriedOnceWithoutDuplicateText) {
             "Your dentist appointment is tomorrow at 14:30. Jonas is driving 🚗.");
 }
 
+TEST_F(AgentTest, TextSentBeforeACutIsNotSentAgainByTheRetry) {
+  // Cut right after the first (text) block, before the tool_use block starts.
+  std::ifstream in(kShared / "anthropic/tool_use_bash.sse", std::ios::binary);
+  std::string fixture(std::istreambuf_iterator<char>(in), {});
+  size_t cut = fixture.find("event: content_block_start", fixture.find("\"index\":0}"));
+  ASSERT_NE(cut, std::string::npos);
+  json replace = {{"/workspace/group", config_.workspace.string()}};
+  StartServer({{"responses",
+                {{{"file", "anthropic/tool_use_bash.sse"}, {"cut_after", cut}},
+                 {{"file", "anthropic/tool_use_bash.sse"}, {"replace", replace}},
+                 {{"file", "anthropic/after_tool_result.sse"}}}}});
+  StartAgent(Start("What files do I have?"));
+  CloseInput();
+
+  std::vector<json> events = EventsUntilDone();
+
+  ASSERT_EQ(Types(events), (std::vector<std::string>{"session", "output", "output", "done"}));
+  EXPECT_EQ(events[1]["text"], "Let me look at the files.");
+  EXPECT_EQ(events[2]["text"], "There are two files: CLAUDE.md and notes.txt.");
+  EXPECT_EQ(server_->Requests().size(), 3u);
+}
+
 TEST_F(AgentTest, StreamCutTwiceEndsRunWithError) {
   StartServer({{"responses",
                 {{{"file", "anthropic/text_reply.sse"}, {"cut_after", 700}},
