@@ -12,7 +12,6 @@
 #include "grpcpp/security/credentials.h"
 #include "services/broker/docker_test_util.h"
 #include "services/broker/process_launcher.h"
-#include "services/broker/sandbox_contract_test.h"
 
 namespace clawdie::broker::testing {
 namespace {

@@ -2,9 +2,12 @@
 
 #include <dirent.h>
 #include <ftw.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 
 #include "common/logging.h"
 #include "common/service_main.h"
@@ -136,6 +139,19 @@ absl::StatusOr<int64_t> ParseByteSize(const std::string& key, const std::string&
   if (unit == "m" || unit == "mb" || unit == "mib") return value << 20;
   if (unit == "g" || unit == "gb" || unit == "gib") return value << 30;
   return BadKey(key, "unknown size unit \"" + unit + "\"");
+}
+
+absl::Status PrepareHostLayout(const HostLayout& layout) {
+  for (const std::string& dir : {layout.groups_dir, layout.state_dir}) {
+    for (size_t slash = 1; slash != std::string::npos;) {
+      slash = dir.find('/', slash + 1);
+      std::string prefix = dir.substr(0, slash);
+      if (::mkdir(prefix.c_str(), 0711) != 0 && errno != EEXIST) {
+        return absl::PermissionDeniedError("create folder " + prefix + ": " + strerror(errno));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 void ClearStaleRunState(const std::string& state_dir) {

@@ -31,6 +31,11 @@ absl::StatusOr<BrokerSetup> LoadBrokerSetup(const Config& config);
 // Parses "512m", "1g", "1048576" into bytes.
 absl::StatusOr<int64_t> ParseByteSize(const std::string& key, const std::string& text);
 
+// Creates the groups and state folders (and missing parents) if needed,
+// mode 0711 so the unprivileged sandbox user can reach the folders bound into
+// its sandbox. Errors name the folder.
+absl::Status PrepareHostLayout(const HostLayout& layout);
+
 // Removes per-run state folders left by a broker that died (no run is live
 // when the broker starts). Never follows symlinks.
 void ClearStaleRunState(const std::string& state_dir);

@@ -21,6 +21,16 @@
 #include "services/broker/run_spec.h"
 #include "services/broker/sandbox.h"
 
+// Fails (under CI) or skips the current test when `reason` is not empty.
+#define CLAWDIE_REQUIRE_AVAILABLE(reason)                         \
+  do {                                                            \
+    std::string clawdie_reason = (reason);                        \
+    if (!clawdie_reason.empty()) {                                \
+      if (std::getenv("CI") != nullptr) FAIL() << clawdie_reason; \
+      GTEST_SKIP() << clawdie_reason;                             \
+    }                                                             \
+  } while (false)
+
 namespace clawdie::broker::testing {
 
 // A folder under /tmp, world-searchable (the sandbox user must reach group

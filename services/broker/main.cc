@@ -1,8 +1,6 @@
 // clawdie-broker: the only process that creates sandboxes. Serves
 // clawdie.v1.Broker; the backend is chosen by CLAWDIE_SANDBOX. Flags and
 // configuration: docs/broker.md and docs/configuration.md.
-#include <sys/stat.h>
-
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -44,7 +42,8 @@ int main(int argc, char** argv) {
   if (!started.ok()) return Fail("start", started);
 
   // The lock is ours now: what earlier brokers left behind can go.
-  ::mkdir(setup->settings.layout.state_dir.c_str(), 0711);
+  absl::Status prepared = clawdie::broker::PrepareHostLayout(setup->settings.layout);
+  if (!prepared.ok()) return Fail("start", prepared);
   clawdie::broker::ClearStaleRunState(setup->settings.layout.state_dir);
   absl::Status ready = setup->backend->Init();
   if (!ready.ok()) return Fail("sandbox backend " + setup->backend->name(), ready);

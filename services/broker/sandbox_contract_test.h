@@ -31,16 +31,6 @@ struct ContractBackend {
   std::function<std::string()> unavailable = [] { return std::string(); };
 };
 
-// Fails (under CI) or skips the current test when `reason` is not empty.
-#define CLAWDIE_REQUIRE_AVAILABLE(reason)                         \
-  do {                                                            \
-    std::string clawdie_reason = (reason);                        \
-    if (!clawdie_reason.empty()) {                                \
-      if (std::getenv("CI") != nullptr) FAIL() << clawdie_reason; \
-      GTEST_SKIP() << clawdie_reason;                             \
-    }                                                             \
-  } while (false)
-
 inline std::string ContractName(const ::testing::TestParamInfo<ContractBackend>& info) {
   return info.param.name;
 }
