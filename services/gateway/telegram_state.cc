@@ -82,7 +82,11 @@ absl::Status TelegramState::ConfirmUpTo(int64_t next_offset) {
   std::lock_guard<std::mutex> lock(mu_);
   if (next_offset <= offset_) return absl::OkStatus();
   offset_ = next_offset;
-  return SaveLocked();
+  return SaveOffsetLocked();
+}
+
+TelegramState::~TelegramState() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string TelegramState::Resolve(const std::string& chat_key) const {
@@ -117,10 +121,39 @@ absl::Status TelegramState::SetBlocked(const std::string& chat_key, bool blocked
   return changed ? SaveLocked() : absl::OkStatus();
 }
 
-absl::Status TelegramState::SaveLocked() const {
-  if (path_.empty()) return absl::OkStatus();
+std::string TelegramState::SerializeLocked() const {
   json j = {{"offset", offset_}, {"migrations", migrations_}, {"blocked", blocked_}};
-  return WriteFileAtomically(path_, j.dump(1) + "\n");
+  return j.dump(1) + "\n";
+}
+
+absl::Status TelegramState::SaveLocked() {
+  if (path_.empty()) return absl::OkStatus();
+  if (fd_ >= 0) {
+    ::close(fd_);  // the rename below replaces the file this descriptor points to
+    fd_ = -1;
+  }
+  std::string contents = SerializeLocked();
+  absl::Status written = WriteFileAtomically(path_, contents);
+  if (written.ok()) file_size_ = contents.size();
+  return written;
+}
+
+absl::Status TelegramState::SaveOffsetLocked() {
+  if (path_.empty()) return absl::OkStatus();
+  if (fd_ < 0) {
+    absl::Status saved = SaveLocked();
+    if (!saved.ok()) return saved;
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) return Errno("open", path_);
+    return absl::OkStatus();
+  }
+  // Whitespace after the JSON document keeps it valid when the new text is shorter.
+  std::string contents = SerializeLocked();
+  if (contents.size() < file_size_) contents.append(file_size_ - contents.size(), ' ');
+  ssize_t n = ::pwrite(fd_, contents.data(), contents.size(), 0);
+  if (n != static_cast<ssize_t>(contents.size())) return Errno("write", path_);
+  file_size_ = contents.size();
+  return absl::OkStatus();
 }
 
 }  // namespace clawdie::gateway

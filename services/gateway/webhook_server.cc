@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <sys/socket.h>
+
 #include "httplib.h"
 
 namespace clawdie::gateway {
@@ -17,6 +19,13 @@ void Reply(const HttpReply& reply, httplib::Response& res) {
 
 WebhookServer::WebhookServer() : server_(std::make_unique<httplib::Server>()) {
   server_->set_tcp_nodelay(true);
+  // Remember the listening socket: the library listens with a backlog of 5, which drops
+  // connections when many clients connect at once; Start() raises it.
+  server_->set_socket_options([this](int fd) {
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = fd;
+  });
   server_->set_payload_max_length(4 * 1024 * 1024);
 }
 
@@ -45,6 +54,7 @@ void WebhookServer::RouteTelegram(
 absl::StatusOr<int> WebhookServer::Start(const std::string& host, int port) {
   int bound =
       port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
   if (bound <= 0) {
     return absl::UnavailableError("bind " + host + ":" + std::to_string(port) +
                                   ": address in use or not available");

@@ -39,6 +39,7 @@ class WebhookServer {
  private:
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  int listen_fd_ = -1;
 };
 
 }  // namespace clawdie::gateway

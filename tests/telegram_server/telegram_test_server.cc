@@ -4,7 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/socket.h>
 #include "absl/time/clock.h"
+
 #include "httplib.h"
 
 namespace clawdie::testing {
@@ -142,6 +144,15 @@ absl::Status TelegramTestServer::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);
+  // Remember the listening socket: the library listens with a backlog of 5, which drops
+  // connections when many clients connect at once; Start() raises it.
+  server_->set_socket_options([this](int fd) {
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = fd;
+  });
+  // A kept-alive connection holds a worker; allow many concurrent clients (senders, pollers).
+  server_->new_task_queue = [] { return new httplib::ThreadPool(128); };
   server_->set_read_timeout(120, 0);
   server_->set_write_timeout(120, 0);
   auto bot_api = [this](const httplib::Request& req, httplib::Response& res) {
@@ -156,6 +167,7 @@ absl::Status TelegramTestServer::Start(const std::string& host, int port) {
   server_->Get(R"(/control/(\w+))", control);
   port_ =
       port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
   if (port_ <= 0) {
     return absl::UnavailableError("bind " + host + ":" + std::to_string(port) + ": failed");
   }

@@ -95,6 +95,7 @@ class TelegramTestServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listen_fd_ = -1;
 
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
