@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/service_main.h"
 #include "services/broker/docker_backend.h"
+#include "services/broker/jail_backend.h"
 #include "services/broker/model_proxy.h"
 #include "services/broker/process_backend.h"
 #if defined(__linux__)
@@ -99,7 +100,7 @@ absl::StatusOr<std::unique_ptr<SandboxBackend>> MakeBackend(const Config& config
         config.GetString("CLAWDIE_AGENT_COMMAND", "/usr/local/bin/clawdie-agent");
     return std::unique_ptr<SandboxBackend>(new DockerBackend(options, docker));
   }
-  if (agent_path.empty() || agent_path[0] != '/') {
+  if (kind != "jail" && (agent_path.empty() || agent_path[0] != '/')) {
     return BadKey("CLAWDIE_AGENT_PATH",
                   "an absolute path is required for the " + kind + " backend");
   }
@@ -112,11 +113,18 @@ absl::StatusOr<std::unique_ptr<SandboxBackend>> MakeBackend(const Config& config
     return std::unique_ptr<SandboxBackend>(new BwrapBackend(options, bwrap));
   }
 #endif
-  // TODO(#3): the jail backend is only reachable from tests until it is wired here.
+  if (kind == "jail") {
+    JailOptions jail;
+    jail.base_path = config.GetString("CLAWDIE_JAIL_BASE", "/usr/local/clawdie/base");
+    jail.user = config.GetString("CLAWDIE_JAIL_USER", "nobody");
+    jail.agent_path_inside =
+        config.GetString("CLAWDIE_AGENT_COMMAND", "/usr/local/bin/clawdie-agent");
+    return std::unique_ptr<SandboxBackend>(new JailBackend(options, jail));
+  }
   return BadKey("CLAWDIE_SANDBOX", "\"" + kind + "\" is not available on this system");
 }
 
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+int RemoveStaleEntry(const char* path, const struct stat*, int type, struct FTW*) {
   if (type == FTW_DP) {
     ::rmdir(path);
   } else {
@@ -163,7 +171,8 @@ void ClearStaleRunState(const std::string& state_dir) {
     if (name != "." && name != "..") entries.push_back(state_dir + "/" + name);
   }
   ::closedir(dir);
-  for (const auto& entry : entries) ::nftw(entry.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  for (const auto& entry : entries)
+    ::nftw(entry.c_str(), RemoveStaleEntry, 16, FTW_DEPTH | FTW_PHYS);
   if (!entries.empty()) {
     GetLogger("broker")->info("removed {} run folders left in {}", entries.size(), state_dir);
   }

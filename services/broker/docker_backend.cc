@@ -16,7 +16,7 @@ using Json = nlohmann::json;
 constexpr absl::Duration kArmTimeout = absl::Seconds(10);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
 
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("docker"); }
+std::shared_ptr<spdlog::logger> DockerLog() { return GetLogger("docker"); }
 
 Json Mount(const std::string& source, const std::string& target, bool read_only) {
   return {{"Type", "bind"},
@@ -45,7 +45,7 @@ struct ContainerState {
 void RemoveContainer(DockerClient& client, const std::string& id) {
   auto removed = client.Call("DELETE", "/containers/" + id + "?force=1&v=1", "", kRequestTimeout);
   if (!removed.ok() && removed.status().code() != absl::StatusCode::kNotFound) {
-    Log()->warn("{}", std::string(removed.status().message()));
+    DockerLog()->warn("{}", std::string(removed.status().message()));
   }
 }
 
@@ -70,7 +70,7 @@ void WaitForExit(DockerClient& client, std::shared_ptr<ContainerState> state,
       exit.oom_killed = info["State"].value("OOMKilled", false);
     }
   } else if (!state->abort_wait.load()) {
-    Log()->warn("{}", std::string(waited.status().message()));
+    DockerLog()->warn("{}", std::string(waited.status().message()));
   }
   std::lock_guard lock(state->mu);
   state->armed = true;
@@ -132,7 +132,7 @@ class DockerSandbox : public Sandbox {
       auto killed = client->Call("POST", "/containers/" + id + "/kill", "", kRequestTimeout);
       if (!killed.ok() && killed.status().code() != absl::StatusCode::kFailedPrecondition &&
           killed.status().code() != absl::StatusCode::kNotFound) {
-        Log()->warn("{}", std::string(killed.status().message()));
+        DockerLog()->warn("{}", std::string(killed.status().message()));
       }
     });
   }
@@ -222,8 +222,9 @@ absl::StatusOr<std::string> DockerBackend::Version() {
 
 absl::Status DockerBackend::Init() {
   if (auto status = client_.Negotiate(); !status.ok()) return status;
-  Log()->info("sandbox backend docker: engine {} at {}, API {}, image {}", client_.engine_version(),
-              docker_.endpoint.host, client_.api_version(), docker_.image);
+  DockerLog()->info("sandbox backend docker: engine {} at {}, API {}, image {}",
+                    client_.engine_version(), docker_.endpoint.host, client_.api_version(),
+                    docker_.image);
   return ReapOrphans();
 }
 
@@ -248,8 +249,8 @@ absl::Status DockerBackend::ReapOrphans() {
   if (!ids.ok()) return ids.status();
   for (const auto& id : *ids) RemoveContainer(client_, id);
   if (!ids->empty()) {
-    Log()->warn("removed {} containers left by an earlier broker of install {}", ids->size(),
-                docker_.install_id);
+    DockerLog()->warn("removed {} containers left by an earlier broker of install {}", ids->size(),
+                      docker_.install_id);
   }
   return absl::OkStatus();
 }

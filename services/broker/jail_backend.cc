@@ -14,7 +14,7 @@
 namespace clawdie::broker {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("jail"); }
+std::shared_ptr<spdlog::logger> JailLog() { return GetLogger("jail"); }
 
 // The jail's root inside the run folder.
 std::string JailRoot(const RunSpec& spec) { return spec.run_state_dir() + "/root"; }
@@ -120,7 +120,7 @@ absl::Status JailBackend::Init() {
     return absl::FailedPreconditionError("open jail base " + jail_.base_path + ": " +
                                          (errno != 0 ? strerror(errno) : "not a directory"));
   }
-  Log()->info("sandbox backend jail: base {}", jail_.base_path);
+  JailLog()->info("sandbox backend jail: base {}", jail_.base_path);
   return absl::OkStatus();
 }
 
@@ -130,7 +130,7 @@ absl::Status JailBackend::Mount(StepRunner& steps, const std::vector<std::string
       "mount " + target, [&] { return Run(argv); },
       [this, target] {
         if (auto status = Run({"umount", "-f", target}); !status.ok()) {
-          Log()->warn("{}", std::string(status.message()));
+          JailLog()->warn("{}", std::string(status.message()));
         }
       });
 }
@@ -187,7 +187,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> JailBackend::Start(const RunSpec& spec)
   auto remove_jail = [this, name, removed] {
     if (removed->exchange(true)) return;
     if (auto status = Run({"jail", "-r", name}); !status.ok()) {
-      Log()->warn("{}", std::string(status.message()));
+      JailLog()->warn("{}", std::string(status.message()));
     }
   };
   status = steps->Run(

@@ -33,7 +33,7 @@ struct Request {
   std::string body;
 };
 
-std::string Lower(std::string text) {
+std::string LowerAscii(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
@@ -94,7 +94,7 @@ absl::StatusOr<Request> ParseHead(const std::string& head) {
   while (std::getline(lines, line)) {
     size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
-    request.headers[Lower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
+    request.headers[LowerAscii(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
   }
   return request;
 }
@@ -166,7 +166,7 @@ size_t OnUpstreamHeader(char* data, size_t size, size_t count, void* user) {
     relay->reason = Trim(relay->reason);
     return size * count;
   }
-  std::string name = Lower(line.substr(0, line.find(':')));
+  std::string name = LowerAscii(line.substr(0, line.find(':')));
   static const char* kPassed[] = {"content-type", "retry-after", "request-id", "x-request-id",
                                   "anthropic-ratelimit-requests-remaining"};
   for (const char* passed : kPassed) {

@@ -27,7 +27,7 @@ constexpr const char* kBuiltinBlocked[] = {
 // Suffixes of private key files.
 constexpr const char* kBlockedSuffixes[] = {".pem", ".key", ".p12", ".pfx"};
 
-std::string Lower(std::string text) {
+std::string LowerName(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
@@ -150,7 +150,7 @@ absl::StatusOr<MountAllowlist> MountAllowlist::Parse(const std::string& text,
   if (auto status = ReadRoots(*json, source, &allowlist.roots_); !status.ok()) return status;
   for (const auto& pattern : json->value("blockedPatterns", nlohmann::json::array())) {
     if (pattern.is_string())
-      allowlist.blocked_patterns_.push_back(Lower(pattern.get<std::string>()));
+      allowlist.blocked_patterns_.push_back(LowerName(pattern.get<std::string>()));
   }
   allowlist.non_main_read_only_ = json->value("nonMainReadOnly", true);
   for (const auto& path : protected_paths) {
@@ -160,7 +160,7 @@ absl::StatusOr<MountAllowlist> MountAllowlist::Parse(const std::string& text,
 }
 
 bool MountAllowlist::IsBlockedName(const std::string& component) const {
-  std::string lower = Lower(component);
+  std::string lower = LowerName(component);
   for (const char* blocked : kBuiltinBlocked) {
     if (lower == blocked) return true;
   }
