@@ -1,8 +1,8 @@
 #include "services/router/delivery.h"
 
-#include "common/logging.h"
 #include "services/router/policy.h"
 #include "services/router/proto_time.h"
+#include "services/router/router_log.h"
 
 namespace clawdie::router {
 
@@ -84,12 +84,12 @@ bool Deliverer::Acknowledge(int64_t id, const std::vector<std::string>& platform
   std::lock_guard<std::mutex> lock(mu_);
   if (marked.ok()) {
     unacknowledged_.erase(id);
-    GetLogger("router")->debug("outbox {}: delivered as {} message(s)", id, platform_ids.size());
+    Log()->debug("outbox {}: delivered as {} message(s)", id, platform_ids.size());
     return true;
   }
   unacknowledged_[id] = platform_ids;
-  GetLogger("router")->warn("outbox {}: sent but not acknowledged, will acknowledge again: {}", id,
-                            std::string(marked.status().message()));
+  Log()->warn("outbox {}: sent but not acknowledged, will acknowledge again: {}", id,
+              std::string(marked.status().message()));
   return false;
 }
 
@@ -109,7 +109,7 @@ void Deliverer::RecordFailure(const pb::OutboxEntry& entry, const absl::Status& 
   if (!permanent) *request.mutable_next_attempt_at() = ToProto(next);
   absl::StatusOr<pb::OutboxEntry> marked = store_->MarkFailed(request);
 
-  auto log = GetLogger("router");
+  auto log = Log();
   if (permanent) {
     log->warn("outbox {} to {}: delivery failed for good: {}", entry.id(), entry.chat_jid(), text);
   } else {

@@ -2,17 +2,15 @@
 // recovery, timers and options in router_recovery.cc.
 #include "services/router/router.h"
 
-#include "common/logging.h"
 #include "common/schedule.h"
 #include "nlohmann/json.hpp"
 #include "services/router/policy.h"
 #include "services/router/prompt.h"
 #include "services/router/proto_time.h"
+#include "services/router/router_log.h"
 
 namespace clawdie::router {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
 
 // Delay before trying again to start work whose store calls failed (the store is away).
 constexpr absl::Duration kStartRetryDelay = absl::Seconds(5);
@@ -57,6 +55,14 @@ absl::StatusOr<pb::IngestResponse> Router::Ingest(const pb::IngestRequest& reque
   if (message.chat_jid().empty() || message.platform_message_id().empty()) {
     return absl::InvalidArgumentError(
         "ingest message: chat_jid and platform_message_id are required");
+  }
+  {
+    // Runs recorded before recovery could be taken for a crashed router's and redone.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) {
+      return absl::UnavailableError("ingest " + message.chat_jid() +
+                                    ": router starting, unfinished runs not yet recovered");
+    }
   }
   pb::AppendMessageRequest append;
   *append.mutable_message() = message;

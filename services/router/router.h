@@ -74,7 +74,8 @@ class Router : public AgentEventHandler {
   void Shutdown(absl::Duration grace);
 
   // Router.Ingest: stores the message and decides. InvalidArgument for a message without
-  // chat_jid or platform_message_id; store errors (UNAVAILABLE while it is down) otherwise.
+  // chat_jid or platform_message_id; UNAVAILABLE before Start recovered the unfinished runs;
+  // store errors (UNAVAILABLE while it is down) otherwise.
   absl::StatusOr<pb::IngestResponse> Ingest(const pb::IngestRequest& request);
 
   // A due task claimed by the scheduler; it runs when its group and a slot are free.
@@ -188,6 +189,7 @@ class Router : public AgentEventHandler {
   std::map<std::string, std::shared_ptr<ActiveRun>> run_of_group_;
   std::set<std::string> pipe_wanted_;
   std::map<std::string, RetryState> retries_;
+  bool started_ = false;  // unfinished runs were recovered; Ingest may queue
   bool stopping_ = false;
 };
 

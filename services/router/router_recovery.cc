@@ -5,16 +5,14 @@
 #include <algorithm>
 #include <set>
 
-#include "common/logging.h"
 #include "common/schedule.h"
 #include "services/router/policy.h"
 #include "services/router/proto_time.h"
 #include "services/router/router.h"
+#include "services/router/router_log.h"
 
 namespace clawdie::router {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
 
 std::string HostName() {
   char name[256] = {};
@@ -67,6 +65,10 @@ absl::StatusOr<RouterOptions> RouterOptions::FromConfig(const Config& config) {
 absl::Status Router::Start() {
   absl::Status recovered = RecoverRuns();
   if (!recovered.ok()) return recovered;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+  }
   executor_->Post([this] {
     absl::Status status = deliverer_.DeliverDue();
     if (!status.ok()) Log()->warn("outbox: {}", std::string(status.message()));
@@ -141,30 +143,28 @@ void Router::RecoverRun(const pb::Run& run) {
 
   Log()->info("group {} run {}: left unfinished by a restart; queued again", run.group_folder(),
               run.id());
-  std::lock_guard<std::mutex> lock(mu_);
   if (run.task_id() == 0) {
+    std::lock_guard<std::mutex> lock(mu_);
     retries_[run.group_folder()].run_id = run.id();
     queue_.AddMessages(run.group_folder());
     return;
   }
-  QueueWork work;
-  work.kind = QueueWork::Kind::kTask;
-  work.folder = run.group_folder();
-  work.task.set_id(run.task_id());
-  work.due = FromProto(run.task_due());
-  work.resume_run_id = run.id();
+  // The task's prompt and schedule are needed to run it again.
   pb::GetTaskRequest get;
   get.set_id(run.task_id());
-  // The task's prompt and schedule are needed to run it; the lock is not held for the call.
-  mu_.unlock();
   absl::StatusOr<pb::Task> task = store_->GetTask(get);
-  mu_.lock();
   if (!task.ok()) {
     Log()->warn("task {}: not re-run after restart: {}", run.task_id(),
                 std::string(task.status().message()));
     return;
   }
+  QueueWork work;
+  work.kind = QueueWork::Kind::kTask;
+  work.folder = run.group_folder();
   work.task = *task;
+  work.due = FromProto(run.task_due());
+  work.resume_run_id = run.id();
+  std::lock_guard<std::mutex> lock(mu_);
   queue_.AddTask(std::move(work));
 }
 

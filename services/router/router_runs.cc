@@ -1,15 +1,13 @@
 // A live run's events (output, tool calls, session, done, exit) and how a run ends: cursor,
 // session, retry with backoff, giving up, and the task run log.
-#include "common/logging.h"
 #include "services/router/policy.h"
 #include "services/router/proto_time.h"
 #include "services/router/router.h"
+#include "services/router/router_log.h"
 #include "services/router/trigger.h"
 
 namespace clawdie::router {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
 
 // The longest result text kept in a task's run log.
 constexpr size_t kMaxTaskResult = 500;

@@ -3,14 +3,12 @@
 #include <chrono>
 
 #include "common/grpc_client.h"
-#include "common/logging.h"
 #include "common/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/router/router_log.h"
 
 namespace clawdie::router {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
 
 constexpr absl::Duration kHealthInterval = absl::Seconds(1);
 constexpr int kWorkerThreads = 8;

@@ -1,7 +1,7 @@
 #include "services/router/router_service.h"
 
-#include "common/logging.h"
 #include "common/status.h"
+#include "services/router/router_log.h"
 #include "services/router/tool_auth.h"
 
 namespace clawdie::router {
@@ -41,8 +41,8 @@ grpc::Status RouterService::RegisterGroup(grpc::ServerContext*,
                                                               : !group->is_main());
   absl::StatusOr<pb::Group> created = store_->CreateGroup(create);
   if (created.ok()) {
-    GetLogger("router")->info("group {} registered for {}{}", created->folder(),
-                              created->chat_jid(), created->is_main() ? " (main)" : "");
+    Log()->info("group {} registered for {}{}", created->folder(), created->chat_jid(),
+                created->is_main() ? " (main)" : "");
   }
   return Reply(created, response);
 }
@@ -74,7 +74,7 @@ grpc::Status RouterService::UnregisterGroup(grpc::ServerContext*,
           .IgnoreError();
     }
   }
-  GetLogger("router")->info("group {} unregistered", request->folder());
+  Log()->info("group {} unregistered", request->folder());
   return grpc::Status::OK;
 }
 

@@ -2,10 +2,10 @@
 
 #include <optional>
 
-#include "common/logging.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
 #include "services/router/proto_time.h"
+#include "services/router/router_log.h"
 #include "services/router/trigger.h"
 
 namespace clawdie::router {
@@ -117,8 +117,8 @@ ToolOutcome ToolHandler::Handle(const Caller& caller, int64_t run_id, const pb::
     outcome.result.set_content(*result);
   } else {
     outcome.result.set_content(std::string(result.status().message()));
-    GetLogger("router")->warn("group {} run {}: tool {} refused: {}", caller.folder, run_id,
-                              call.name(), std::string(result.status().message()));
+    Log()->warn("group {} run {}: tool {} refused: {}", caller.folder, run_id, call.name(),
+                std::string(result.status().message()));
   }
   return outcome;
 }
@@ -252,8 +252,8 @@ absl::StatusOr<std::string> ToolHandler::RegisterGroup(const Caller& caller, con
 
   absl::StatusOr<pb::Group> created = store_->CreateGroup(request);
   if (!created.ok()) return created.status();
-  GetLogger("router")->info("group {} registered group {} ({})", caller.folder, created->folder(),
-                            created->chat_jid());
+  Log()->info("group {} registered group {} ({})", caller.folder, created->folder(),
+              created->chat_jid());
   return Dump({{"registered", true}, {"folder", created->folder()}, {"jid", created->chat_jid()}});
 }
 
