@@ -7,12 +7,21 @@
 
 set(CLAWDIE_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
 
+# Batches of sources per unity translation unit (see CLAWDIE_UNITY_BUILD); used for libraries
+# and binaries. Test binaries are few files each and keep their per-file helpers apart.
+function(clawdie_target_defaults name)
+  if(CLAWDIE_UNITY_BUILD)
+    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
+endfunction()
+
 function(clawdie_library)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
   add_library(${ARG_NAME} STATIC ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${CLAWDIE_WARNINGS})
   target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+  clawdie_target_defaults(${ARG_NAME})
 endfunction()
 
 function(clawdie_binary)
@@ -21,6 +30,7 @@ function(clawdie_binary)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
   target_compile_options(${ARG_NAME} PRIVATE ${CLAWDIE_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  clawdie_target_defaults(${ARG_NAME})
 endfunction()
 
 function(clawdie_test)
