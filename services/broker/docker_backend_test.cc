@@ -211,11 +211,13 @@ TEST_F(DockerBackendTest, OrphanedContainersAreRemovedOnInit) {
     nlohmann::json config = {{"Image", kStandinImage},
                              {"Cmd", {"/usr/local/bin/clawdie-agent"}},
                              {"OpenStdin", true},
+                             {"HostConfig", {{"NetworkMode", "none"}}},
                              {"Labels", {{kInstallLabel, TestInstallId()}, {kRunLabel, "orphan"}}}};
     auto created = client.Call("POST", "/containers/create", config.dump());
     ASSERT_TRUE(created.ok()) << created.status();
     std::string id = nlohmann::json::parse(created->body)["Id"];
-    ASSERT_TRUE(client.Call("POST", "/containers/" + id + "/start").ok());
+    auto started = client.Call("POST", "/containers/" + id + "/start");
+    ASSERT_TRUE(started.ok()) << started.status();
   }
   ASSERT_EQ(backend_->ListContainers("orphan")->size(), 2u);
 

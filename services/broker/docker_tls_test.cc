@@ -36,26 +36,21 @@ class TlsDaemon {
       error_ = "generating certificates failed";
       return;
     }
+    // Its own bridge: "--bridge none" makes dockerd delete the host's docker0,
+    // which the main daemon uses. Its chatter goes to a log file.
+    int port = std::stoi(host_.substr(host_.rfind(':') + 1));
+    bridge_ = "clbtls" + std::to_string(port);
+    std::string subnet = "172.31." + std::to_string(20 + port % 200) + ".1/24";
+    std::string script = "ip link add name " + bridge_ + " type bridge && ip addr add " + subnet +
+                         " dev " + bridge_ +
+                         " && exec dockerd --tlsverify --tlscacert ca.pem --tlscert "
+                         "server-cert.pem --tlskey server-key.pem -H " +
+                         host_ + " --data-root " + dir + "/data --exec-root " + dir +
+                         "/exec --pidfile " + dir + "/docker.pid" + " --bridge " + bridge_ +
+                         " --iptables=false --ip-masq=false >dockerd.log 2>&1";
     LaunchOptions launch;
-    launch.argv = {"dockerd",
-                   "--tlsverify",
-                   "--tlscacert",
-                   dir + "/ca.pem",
-                   "--tlscert",
-                   dir + "/server-cert.pem",
-                   "--tlskey",
-                   dir + "/server-key.pem",
-                   "-H",
-                   host_,
-                   "--data-root",
-                   dir + "/data",
-                   "--exec-root",
-                   dir + "/exec",
-                   "--pidfile",
-                   dir + "/docker.pid",
-                   "--bridge",
-                   "none",
-                   "--iptables=false"};
+    launch.argv = {"/bin/sh", "-c", script};
+    launch.working_dir = dir;
     launch.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
     launch.pipes = false;
     auto process = DefaultProcessLauncher().Launch(launch);
@@ -69,9 +64,11 @@ class TlsDaemon {
   }
 
   ~TlsDaemon() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!bridge_.empty()) std::system(("ip link del " + bridge_ + " 2>/dev/null").c_str());
   }
 
   DockerEndpoint Endpoint(const std::string& cert_dir) const {
@@ -103,6 +100,7 @@ class TlsDaemon {
 
   TempDir dir_;
   std::string host_;
+  std::string bridge_;
   pid_t pid_ = -1;
   std::string error_;
 };

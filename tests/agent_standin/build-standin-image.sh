@@ -13,6 +13,14 @@ fi
 binary=$1
 tag=$2
 
+# Nothing to do when the image already holds this exact binary.
+sum=$(sha256sum "$binary" | cut -d' ' -f1)
+if [ "$(docker image inspect -f '{{index .Config.Labels "dev.clawdie.standin"}}' "$tag" \
+  2>/dev/null)" = "$sum" ]; then
+  echo "$tag is up to date"
+  exit 0
+fi
+
 root=$(mktemp -d /tmp/clawdie-standin-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
@@ -33,5 +41,6 @@ ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1
 echo 'nobody:x:65534:65534:nobody:/tmp:/usr/sbin/nologin' >"$root/etc/passwd"
 echo 'nogroup:x:65534:' >"$root/etc/group"
 
-tar -C "$root" -c . | docker import -c 'CMD ["/usr/local/bin/clawdie-agent"]' - "$tag" >/dev/null
+tar -C "$root" -c . | docker import -c 'CMD ["/usr/local/bin/clawdie-agent"]' \
+  -c "LABEL dev.clawdie.standin=$sum" - "$tag" >/dev/null
 echo "built $tag"
