@@ -225,6 +225,7 @@ absl::Status Router::StartMessageRun(const std::string& folder) {
       advance.set_seq(last_seq);
       store_->AdvanceCursor(advance).IgnoreError();
     }
+    FinishRecordWithoutRun(folder);
     GroupWithoutRun(folder);
     return absl::OkStatus();
   }
@@ -290,6 +291,24 @@ absl::Status Router::StartTaskRun(const QueueWork& work) {
   active->started_at = clock_->Now();
   active->last_seq = cursor->seq();
   return Launch(active, *group, FormatTaskPrompt(work.task, work.due, active->zone));
+}
+
+void Router::FinishRecordWithoutRun(const std::string& folder) {
+  int64_t run_id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = retries_.find(folder);
+    if (it == retries_.end()) return;
+    run_id = it->second.run_id;
+    retries_.erase(it);
+  }
+  if (run_id == 0) return;
+  // A retried or recovered run whose messages were all handled meanwhile.
+  pb::UpdateRunRequest update;
+  update.set_run_id(run_id);
+  update.set_state(pb::RUN_STATE_FAILED);
+  update.set_error("nothing left to answer when it was started again");
+  store_->UpdateRun(update).IgnoreError();
 }
 
 absl::StatusOr<pb::Run> Router::RecordRun(const std::string& folder, int64_t first_seq,
@@ -429,13 +448,32 @@ void Router::PipeFollowUps(const std::string& folder) {
     }
   }
   if (messages.empty()) return;
-  pb::UpdateRunRequest update;
-  update.set_run_id(run->run_id);
-  update.set_last_seq(last_seq);
-  store_->UpdateRun(update).IgnoreError();
+  PersistLastSeq(run);
   SetTyping(run->chat_jid, true);
   Log()->debug("group {} run {}: {} follow-up message(s) up to seq {}", folder, run->run_id,
                messages.size(), last_seq);
+}
+
+void Router::PersistLastSeq(const std::shared_ptr<ActiveRun>& run) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (run->last_seq_flush_pending) return;
+    run->last_seq_flush_pending = true;
+  }
+  // Coalesced off the follow-up path: a burst of follow-ups costs one write. Until it lands,
+  // a crash leaves those messages after the cursor, where the next run sees them.
+  executor_->Post([this, run] {
+    pb::UpdateRunRequest update;
+    update.set_run_id(run->run_id);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      update.set_last_seq(run->last_seq);
+      run->last_seq_flush_pending = false;
+    }
+    absl::Status status = store_->UpdateRun(update).status();
+    if (!status.ok())
+      Log()->debug("run {}: last seq: {}", run->run_id, std::string(status.message()));
+  });
 }
 
 }  // namespace clawdie::router

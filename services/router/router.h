@@ -126,6 +126,7 @@ class Router : public AgentEventHandler {
     int exit_code = -1;                   // (mu_)
     std::string exit_detail;              // (mu_)
     std::string last_output;              // (mu_) for the task run log
+    bool last_seq_flush_pending = false;  // (mu_) an UpdateRun of last_seq is posted
     std::mutex pipe_mu;                   // serialises follow-ups so none is sent twice
   };
 
@@ -148,9 +149,11 @@ class Router : public AgentEventHandler {
   absl::Status Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
                       const std::string& prompt);
   void GroupWithoutRun(const std::string& folder);
+  void FinishRecordWithoutRun(const std::string& folder);
   void RetryStartLater(const QueueWork& work);
   void EndBackoff(const std::string& folder);
   void PipeFollowUps(const std::string& folder);
+  void PersistLastSeq(const std::shared_ptr<ActiveRun>& run);
 
   // Events and finishing (router_runs.cc).
   std::shared_ptr<ActiveRun> FindRun(int64_t run_id);

@@ -250,9 +250,7 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
   advance.set_seq(last_seq);
 
   if (success) {
-    update.set_state(pb::RUN_STATE_SUCCEEDED);
-    update.set_session_id(session);
-    LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
+    // Cursor and session first: a run seen as finished has its effects in place.
     if (!session.empty()) {
       pb::SetSessionRequest set;
       set.set_group_folder(run->folder);
@@ -260,6 +258,9 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
       LogIfFailed(store_->SetSession(set).status(), run->folder, run->run_id);
     }
     LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
+    update.set_state(pb::RUN_STATE_SUCCEEDED);
+    update.set_session_id(session);
+    LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
     std::lock_guard<std::mutex> lock(mu_);
     retries_.erase(run->folder);
     return Next::kDone;
@@ -284,9 +285,9 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
 
   if (delivered) {
     // Part of the answer reached the chat: redoing the run would repeat it.
+    LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
     update.set_state(pb::RUN_STATE_FAILED);
     LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
-    LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
     std::lock_guard<std::mutex> lock(mu_);
     retries_.erase(run->folder);
     return Next::kDone;

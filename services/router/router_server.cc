@@ -5,13 +5,17 @@
 #include "common/grpc_client.h"
 #include "common/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/router/group_cache.h"
 #include "services/router/router_log.h"
 
 namespace clawdie::router {
 namespace {
 
 constexpr absl::Duration kHealthInterval = absl::Seconds(1);
-constexpr int kWorkerThreads = 8;
+// Run starts and follow-ups block on store calls; enough threads keep their fsyncs batched.
+constexpr int kWorkerThreads = 16;
+// How long a group lookup is reused; the router's own group writes clear it at once.
+constexpr absl::Duration kGroupCacheTtl = absl::Seconds(5);
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& name,
                                                          const Config& config) {
@@ -52,7 +56,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Create(const Config&
 
   server->clock_ = std::make_unique<SystemClock>();
   server->executor_ = std::make_unique<ThreadPoolExecutor>(kWorkerThreads, server->clock_.get());
-  server->store_ = std::make_unique<GrpcStoreClient>(*store, *call_timeout);
+  server->grpc_store_ = std::make_unique<GrpcStoreClient>(*store, *call_timeout);
+  server->store_ = std::make_unique<GroupCachingStore>(server->grpc_store_.get(),
+                                                       server->clock_.get(), kGroupCacheTtl);
   server->broker_ = std::make_unique<GrpcAgentBroker>(
       *broker, options->agent_timeout + options->idle_timeout + absl::Minutes(5));
   server->gateway_ = std::make_unique<GrpcGatewayClient>(*gateway, *call_timeout);

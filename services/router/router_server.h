@@ -37,7 +37,8 @@ class RouterServer {
 
   std::unique_ptr<SystemClock> clock_;
   std::unique_ptr<ThreadPoolExecutor> executor_;
-  std::unique_ptr<StoreClient> store_;
+  std::unique_ptr<StoreClient> grpc_store_;
+  std::unique_ptr<StoreClient> store_;  // grpc_store_ behind the group cache
   std::unique_ptr<AgentBroker> broker_;
   std::unique_ptr<GatewayClient> gateway_;
   std::unique_ptr<Router> router_;

@@ -5,7 +5,9 @@
 // this process that only records when streams and inputs arrive (no sandbox is started), so
 // the figures are the router's own latency.
 //
-// Usage: router_bench [groups] [messages] [client threads]
+// Usage: router_bench [groups] [messages] [client threads] [store data dir]
+// The store's data directory defaults to the temporary directory; pointing it at a tmpfs
+// (/dev/shm/...) takes the disk's fsync out of the figures to show the router's own cost.
 #include <signal.h>
 
 #include <algorithm>
@@ -125,8 +127,9 @@ bool Register(v1::Router::Stub* router, int group) {
   return status.ok();
 }
 
-int Run(int groups, int messages, int threads) {
+int Run(int groups, int messages, int threads, std::string data_dir) {
   std::string dir = testing::MakeTempDir("cwb");
+  if (data_dir.empty()) data_dir = dir + "/data";
   auto target = [&](const std::string& name) { return "unix:" + dir + "/" + name + ".sock"; };
 
   RecordingBroker broker;
@@ -208,8 +211,10 @@ int Run(int groups, int messages, int threads) {
     (arrival.opened ? open_ms : follow_up_ms).push_back(std::max(0.0, ms));
   }
 
-  std::printf("router_bench: %d groups, %d messages, %d client threads, MAX_CONCURRENT_AGENTS=%d\n",
-              groups, messages, threads, groups);
+  std::printf(
+      "router_bench: %d groups, %d messages, %d client threads, MAX_CONCURRENT_AGENTS=%d, "
+      "store data %s\n",
+      groups, messages, threads, groups, data_dir.c_str());
   std::printf("  ingest: %.0f calls/s (%.3f s for the burst, %d failed)\n", messages / seconds,
               seconds, failures.load());
   std::printf(
@@ -238,5 +243,6 @@ int main(int argc, char** argv) {
   int groups = argc > 1 ? std::atoi(argv[1]) : 100;
   int messages = argc > 2 ? std::atoi(argv[2]) : 1000;
   int threads = argc > 3 ? std::atoi(argv[3]) : 8;
-  return clawdie::Run(groups, messages, threads);
+  std::string data_dir = argc > 4 ? argv[4] : "";
+  return clawdie::Run(groups, messages, threads, data_dir);
 }
