@@ -123,6 +123,7 @@ class Router : public AgentEventHandler {
     std::string done_status;              // (mu_)
     std::string done_error;               // (mu_)
     bool exited = false;                  // (mu_)
+    bool ended_idle = false;              // (mu_) answered, then ended by the idle limit
     int exit_code = -1;                   // (mu_)
     std::string exit_detail;              // (mu_)
     std::string last_output;              // (mu_) for the task run log

@@ -69,7 +69,13 @@ void Router::OnAgentEvent(int64_t run_id, const pb::RunAgentResponse& event) {
       std::lock_guard<std::mutex> lock(mu_);
       run->exited = true;
       run->exit_code = event.exit().code();
-      if (event.exit().reason() != pb::EXIT_REASON_EXITED || event.exit().code() != 0) {
+      // The broker's idle limit and ours are the same IDLE_TIMEOUT: an agent that answered
+      // and then waited for follow-ups until either side ended it finished normally.
+      bool answered_then_idle =
+          event.exit().reason() == pb::EXIT_REASON_IDLE && (run->output_delivered || run->idle);
+      run->ended_idle = answered_then_idle;
+      if (!answered_then_idle &&
+          (event.exit().reason() != pb::EXIT_REASON_EXITED || event.exit().code() != 0)) {
         run->exit_detail = event.exit().detail().empty()
                                ? "agent exit code " + std::to_string(event.exit().code())
                                : event.exit().detail();
@@ -199,8 +205,9 @@ void Router::FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status
     if (it != run_of_group_.end() && it->second == run) run_of_group_.erase(it);
     queue_.SetClosing(run->folder);  // later messages wait for a new run
     stopping = stopping_;
-    success = run->done ? run->done_status == "success"
-                        : run->exited && run->exit_code == 0 && stream_status.ok();
+    success = run->done
+                  ? run->done_status == "success"
+                  : run->exited && (run->exit_code == 0 || run->ended_idle) && stream_status.ok();
     if (!run->done_error.empty()) {
       error = run->done_error;
     } else if (!run->exit_detail.empty()) {
