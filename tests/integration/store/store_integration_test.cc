@@ -189,7 +189,9 @@ TEST(StoreIntegrationTest, AcknowledgedAppendsSurviveRepeatedSigkill) {
   std::map<std::string, int> copies;
   for (size_t i = 0; i < rows.size(); ++i) {
     ++copies[rows[i].second];
-    if (i > 0) EXPECT_LT(rows[i - 1].first, rows[i].first);
+    if (i > 0) {
+      EXPECT_LT(rows[i - 1].first, rows[i].first);
+    }
   }
   for (const auto& [id, seq] : acknowledged) {
     EXPECT_EQ(copies[id], 1) << "message " << id;
