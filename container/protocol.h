@@ -27,8 +27,9 @@ struct InputEvent {
   nlohmann::json content;  // kToolResult: string or any JSON value
 };
 
-// Parses `{"type":"message","text":…}`, `{"type":"tool_result","id":…,"ok":…,"content":…}` or
-// `{"type":"close"}`. Returns InvalidArgument "input line: <cause>" otherwise.
+// Parses `{"type":"message","text":…}`,
+// `{"type":"tool_result","id":…,"ok":…,"content":…}` or `{"type":"close"}`.
+// Returns InvalidArgument "input line: <cause>" otherwise.
 absl::StatusOr<InputEvent> ParseInputLine(std::string_view line);
 
 // Writes events as single lines to a file descriptor, each with one write(2) call sequence so
