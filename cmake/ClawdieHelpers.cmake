@@ -7,6 +7,11 @@
 
 set(CLAWDIE_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
 
+# Test binaries are compiled without optimisation: on a 2-core machine this nearly halves their
+# compile time, and they exercise code from the libraries and binaries, which keep the build
+# type's flags. Set -DCLAWDIE_TEST_OPT=-O2 to compile them like everything else.
+set(CLAWDIE_TEST_OPT "-O0" CACHE STRING "Optimisation flag for GoogleTest binaries")
+
 # Batches of sources per unity translation unit (see CLAWDIE_UNITY_BUILD); used for libraries
 # and binaries. Test binaries are few files each and keep their per-file helpers apart.
 function(clawdie_target_defaults name)
@@ -37,7 +42,7 @@ function(clawdie_test)
   cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
-  target_compile_options(${ARG_NAME} PRIVATE ${CLAWDIE_WARNINGS})
+  target_compile_options(${ARG_NAME} PRIVATE ${CLAWDIE_WARNINGS} ${CLAWDIE_TEST_OPT})
   target_compile_definitions(${ARG_NAME} PRIVATE
     CLAWDIE_SHARED_FIXTURES="${CLAWDIE_SHARED_FIXTURES}"
     CLAWDIE_TEST_FIXTURES="${CLAWDIE_TEST_FIXTURES}"

@@ -7,8 +7,8 @@ set -eu
 PACKAGES="build-essential cmake ninja-build ccache pkg-config clang-format shellcheck \
 libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
 libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev \
-libcpp-httplib-dev libmd4c-dev libmd4c-html0-dev libsqlite3-dev sqlite3 libgtest-dev \
-libgmock-dev bubblewrap docker.io iproute2 openssl curl ca-certificates tmux"
+libcpp-httplib-dev libmd4c-dev libmd4c-html0-dev libsqlite3-dev sqlite3 libarchive-dev \
+libgtest-dev libgmock-dev bubblewrap docker.io iproute2 openssl curl ca-certificates tmux"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "deps: dpkg-query not found; this script installs Debian packages only" >&2

@@ -52,9 +52,11 @@ fi
 sandbox="${CLAWDIE_SANDBOX:-$(sed -n 's/^CLAWDIE_SANDBOX=//p' .env | tail -n 1)}"
 if [ "$sandbox" = "docker" ]; then
   "$SRC/scripts/ensure-dockerd.sh"
-  if docker info >/dev/null 2>&1; then
-    "$SRC/container/build-test-image.sh" -a "$BIN/container/clawdie-agent" clawdie-agent:latest
-  fi
+fi
+# The agent image is built whenever a Docker daemon answers, so switching to
+# CLAWDIE_SANDBOX=docker later needs no extra step.
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  "$SRC/container/build-test-image.sh" -a "$BIN/container/clawdie-agent" clawdie-agent:latest
 fi
 
 # Each service writes into a FIFO read by a sed that prefixes its lines; we keep the

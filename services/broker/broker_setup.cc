@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 
@@ -15,15 +16,24 @@
 #include "services/broker/jail_backend.h"
 #include "services/broker/model_proxy.h"
 #include "services/broker/process_backend.h"
-#if defined(__linux__)
-#include "services/broker/bwrap_backend.h"
-#endif
+#include "services/broker/sandbox_platform.h"
 
 namespace clawdie::broker {
 namespace {
 
 absl::Status BadKey(const std::string& key, const std::string& cause) {
   return absl::InvalidArgumentError("config " + key + ": " + cause);
+}
+
+// A jail name bastille accepts and jexec cannot mistake for a jail id or a path.
+bool IsJailName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '_' && c != '-') return false;
+  }
+  return !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 absl::StatusOr<Limits> LoadLimits(const Config& config) {
@@ -96,6 +106,13 @@ absl::StatusOr<std::unique_ptr<SandboxBackend>> MakeBackend(const Config& config
     if (!IsValidRunId(docker.install_id)) {
       return BadKey("CLAWDIE_BROKER_INSTALL_ID", "expected [A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     }
+    auto remote = ParseDockerRemote(config.GetString("CLAWDIE_DOCKER_REMOTE", "auto"), *endpoint);
+    if (!remote.ok()) return remote.status();
+    docker.copy_workspace = *remote;
+    auto copy_limit = ParseByteSize("CLAWDIE_DOCKER_COPY_LIMIT",
+                                    config.GetString("CLAWDIE_DOCKER_COPY_LIMIT", "1g"));
+    if (!copy_limit.ok()) return copy_limit.status();
+    docker.copy_limit_bytes = *copy_limit;
     options.agent_command =
         config.GetString("CLAWDIE_AGENT_COMMAND", "/usr/local/bin/clawdie-agent");
     return std::unique_ptr<SandboxBackend>(new DockerBackend(options, docker));
@@ -106,19 +123,17 @@ absl::StatusOr<std::unique_ptr<SandboxBackend>> MakeBackend(const Config& config
   }
   options.agent_command = agent_path;
   if (kind == "process") return std::unique_ptr<SandboxBackend>(new ProcessBackend(options));
-#if defined(__linux__)
-  if (kind == "bwrap") {
-    BwrapOptions bwrap;
-    bwrap.bwrap_path = config.GetString("CLAWDIE_BWRAP_PATH", "/usr/bin/bwrap");
-    return std::unique_ptr<SandboxBackend>(new BwrapBackend(options, bwrap));
-  }
-#endif
+  if (auto backend = MakePlatformBackend(kind, config, options)) return backend;
   if (kind == "jail") {
     JailOptions jail;
     jail.base_path = config.GetString("CLAWDIE_JAIL_BASE", "/usr/local/clawdie/base");
     jail.user = config.GetString("CLAWDIE_JAIL_USER", "nobody");
     jail.agent_path_inside =
         config.GetString("CLAWDIE_AGENT_COMMAND", "/usr/local/bin/clawdie-agent");
+    jail.persistent_jail = config.GetString("CLAWDIE_BASTILLE_JAIL", "");
+    if (!jail.persistent_jail.empty() && !IsJailName(jail.persistent_jail)) {
+      return BadKey("CLAWDIE_BASTILLE_JAIL", "expected a jail name [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    }
     return std::unique_ptr<SandboxBackend>(new JailBackend(options, jail));
   }
   return BadKey("CLAWDIE_SANDBOX", "\"" + kind + "\" is not available on this system");
@@ -197,7 +212,16 @@ absl::StatusOr<BrokerSetup> LoadBrokerSetup(const Config& config) {
 
   auto options = LoadSandboxOptions(config);
   if (!options.ok()) return options.status();
-  options->model_proxy = MakeModelProxyStarter(*model);
+  // Anthropic always needs a key; an OpenAI-compatible server (a local one) may not. With no
+  // key where one is needed there is no proxy, and the agent tells the chat what is missing.
+  if (!model->api_key.empty() || model->provider == "openai") {
+    options->model_proxy = MakeModelProxyStarter(*model);
+  } else {
+    options->model_key_missing = true;
+    GetLogger("broker")->warn(
+        "ANTHROPIC_API_KEY is not set: agents will answer that the model key is missing "
+        "(set it in the configuration file or the environment)");
+  }
   auto backend = MakeBackend(config, *options);
   if (!backend.ok()) return backend.status();
   setup.backend = *std::move(backend);

@@ -5,7 +5,8 @@
 // main), the model socket folder, validated extra mounts, --die-with-parent,
 // and rlimits for memory (RLIMIT_AS) and processes (RLIMIT_NPROC). When the
 // broker runs as root, bwrap itself runs as the unprivileged sandbox user so
-// that RLIMIT_NPROC applies.
+// that RLIMIT_NPROC applies, and binds its sources from a private stage (see
+// StageBwrapSources).
 //
 // Thread-safety: Start may be called from many threads at once.
 #ifndef CLAWDIE_SERVICES_BROKER_BWRAP_BACKEND_H_
@@ -36,6 +37,12 @@ struct BwrapOptions {
 // The bwrap command line for `spec` (argv[0] is options.bwrap_path).
 std::vector<std::string> BuildBwrapArgs(const RunSpec& spec, const SandboxOptions& options,
                                         const BwrapOptions& bwrap);
+
+// When the broker runs as root, bwrap runs as the sandbox user and could not reach sources
+// below directories only root may enter. This rewrites each --bind/--ro-bind source in `args`
+// (not the system directories, which are world-readable) to a path under a stage the launched
+// child prepares while still root (LaunchOptions::stage_root), and records the mounts.
+void StageBwrapSources(std::vector<std::string>& args, LaunchOptions& launch);
 
 class BwrapBackend : public SandboxBackend {
  public:

@@ -1,4 +1,5 @@
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/logging.h"
@@ -13,6 +14,22 @@ void Add(std::vector<std::string>& args, std::initializer_list<std::string> more
 }
 
 }  // namespace
+
+void StageBwrapSources(std::vector<std::string>& args, LaunchOptions& launch) {
+  launch.stage_root = "/tmp";
+  for (size_t i = 1; i + 2 < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i] != "--bind" && args[i] != "--ro-bind") continue;
+    StagedMount staged;
+    staged.source = args[i + 1];
+    staged.target = "/tmp/" + std::to_string(launch.staged_mounts.size());
+    struct stat info;
+    staged.directory = ::stat(staged.source.c_str(), &info) != 0 || S_ISDIR(info.st_mode);
+    args[i + 1] = staged.target;
+    launch.staged_mounts.push_back(std::move(staged));
+    i += 2;
+  }
+}
 
 std::vector<std::string> BuildBwrapArgs(const RunSpec& spec, const SandboxOptions& options,
                                         const BwrapOptions& bwrap) {
@@ -74,6 +91,7 @@ LaunchOptions BwrapBackend::BuildLaunch(const RunSpec& spec) const {
   if (::geteuid() == 0) {
     launch.uid = options_.sandbox_uid;
     launch.gid = options_.sandbox_gid;
+    StageBwrapSources(launch.argv, launch);
   }
   return launch;
 }

@@ -101,6 +101,47 @@ TEST_F(BwrapBackendTest, ArgumentsMatchTheGoldenFile) {
             ReadFile(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/bwrap_args.golden"));
 }
 
+TEST_F(BwrapBackendTest, StagingRewritesEveryBindSourceButTheSystemDirectories) {
+  RunSpec spec = MakeSpec(layout_, "stage-1", "hi");
+  SandboxOptions options;
+  options.agent_command = StandinPath();
+  std::vector<std::string> args = BuildBwrapArgs(spec, options, BwrapOptions());
+  const std::vector<std::string> original = args;
+  LaunchOptions launch;
+  StageBwrapSources(args, launch);
+
+  EXPECT_EQ(launch.stage_root, "/tmp");
+  std::vector<std::string> sources;
+  for (const auto& staged : launch.staged_mounts) sources.push_back(staged.source);
+  EXPECT_EQ(sources, (std::vector<std::string>{spec.group_dir(), spec.global_dir(),
+                                               spec.run_state_dir() + "/ipc",
+                                               spec.run_state_dir() + "/sock", StandinPath()}));
+  ASSERT_EQ(launch.staged_mounts.size(), 5u);
+  EXPECT_TRUE(launch.staged_mounts[0].directory);
+  EXPECT_FALSE(launch.staged_mounts[4].directory);  // the agent program is a file
+  ASSERT_EQ(args.size(), original.size());
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (original[i] == "--ro-bind-try") {
+      EXPECT_EQ(args[i + 1], original[i + 1]);
+    }
+    if (original[i] == "--bind" || original[i] == "--ro-bind") {
+      EXPECT_EQ(args[i + 1].rfind("/tmp/", 0), 0u) << original[i + 1] << " was not staged";
+      EXPECT_EQ(args[i + 2], original[i + 2]);
+    }
+  }
+}
+
+// As root the broker runs bwrap as the sandbox user; the group folder lives below directories
+// only root may enter, as it does in a 0700 home or the 0750 run directory.
+TEST_F(BwrapBackendTest, FoldersBelowRootOnlyDirectoriesAreReachableWhenRoot) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks the root broker's staging; run it as root";
+  ASSERT_EQ(::chmod(root_.path().c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(layout_.groups_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(layout_.state_dir.c_str(), 0700), 0);
+  std::string text = SingleOutput(Run("stage-2", "standin:write /workspace/group/note.txt kept"));
+  EXPECT_EQ(ReadFile(layout_.groups_dir + "/team/note.txt"), "kept") << text;
+}
+
 TEST_F(BwrapBackendTest, BrokerStoreAndDockerSocketsAreUnreachable) {
   Listener broker(root_.path() + "/broker.sock");
   Listener store(layout_.state_dir + "/store.sock");

@@ -7,6 +7,7 @@
 
 #include "common/logging.h"
 #include "services/broker/docker_stream.h"
+#include "services/broker/docker_workspace.h"
 
 namespace clawdie::broker {
 namespace {
@@ -15,6 +16,8 @@ using Json = nlohmann::json;
 
 constexpr absl::Duration kArmTimeout = absl::Seconds(10);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
+// How long the copy back waits for a killed container to stop.
+constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 
 std::shared_ptr<spdlog::logger> DockerLog() { return GetLogger("docker"); }
 
@@ -24,6 +27,29 @@ Json Mount(const std::string& source, const std::string& target, bool read_only)
           {"Target", target},
           {"ReadOnly", read_only},
           {"BindOptions", {{"Propagation", "rprivate"}}}};
+}
+
+// The group, global, IPC and model-socket folders and the extra mounts, bound from this host.
+Json HostMounts(const RunSpec& spec) {
+  AgentPaths paths;
+  Json mounts = Json::array();
+  mounts.push_back(Mount(spec.group_dir(), paths.workspace, false));
+  mounts.push_back(Mount(spec.global_dir(), paths.global_dir, !spec.is_main()));
+  mounts.push_back(Mount(spec.run_state_dir() + "/ipc", paths.ipc_dir, false));
+  mounts.push_back(Mount(spec.run_state_dir() + "/sock", "/run/clawdie", true));
+  for (const auto& mount : spec.mounts()) {
+    mounts.push_back(Mount(mount.host_path, mount.sandbox_path, !mount.read_write));
+  }
+  return mounts;
+}
+
+// An anonymous volume the folders are copied into; removed with the container.
+Json WorkspaceVolume(const RunSpec& spec, const DockerOptions& docker) {
+  Json labels = {{kInstallLabel, docker.install_id}, {kRunLabel, spec.run_id()}};
+  return Json::array({{{"Type", "volume"},
+                       {"Target", kWorkspaceVolumeTarget},
+                       {"ReadOnly", false},
+                       {"VolumeOptions", {{"Labels", labels}}}}});
 }
 
 // What the run's container shares between the sandbox, its steps and the
@@ -40,6 +66,7 @@ struct ContainerState {
   bool removed = false;  // set by the thread running the undo actions
   std::atomic<bool> abort_wait{false};
   std::thread waiter;
+  WorkspaceCopy copied;  // what the copy-in sent (copy_workspace only)
 };
 
 void RemoveContainer(DockerClient& client, const std::string& id) {
@@ -156,19 +183,96 @@ class DockerSandbox : public Sandbox {
   std::thread killer_;  // guarded by kill_mu_
 };
 
+// Creates the container and, when the daemon cannot bind host folders, copies the workspace in.
+absl::Status CreateContainer(StepRunner& steps, DockerClient& client, const RunSpec& spec,
+                             const Json& config, const DockerOptions& docker,
+                             const WorkspaceCopyOptions& copy,
+                             std::shared_ptr<ContainerState> state) {
+  absl::Status status = steps.Run(
+      "create container",
+      [&]() -> absl::Status {
+        std::string name = "clawdie-" + docker.install_id + "-" + spec.run_id();
+        auto created = client.Call("POST", "/containers/create?name=" + UrlEncode(name),
+                                   config.dump(), kRequestTimeout);
+        if (!created.ok()) return created.status();
+        state->id = Json::parse(created->body, nullptr, false).value("Id", "");
+        if (state->id.empty()) return absl::InternalError("docker create: no Id in the answer");
+        return absl::OkStatus();
+      },
+      [&client, state] {
+        if (!state->removed) RemoveContainer(client, state->id);
+      });
+  if (!status.ok() || !docker.copy_workspace) return status;
+  return steps.Run("copy workspace in",
+                   [&] { return CopyWorkspaceIn(client, state->id, spec, copy, &state->copied); });
+}
+
+// Starts the thread waiting for the container's exit; the daemon must have registered it
+// before the container starts, or a quick exit would be missed.
+absl::Status ArmWait(StepRunner& steps, DockerClient& client, const RunSpec& spec,
+                     std::shared_ptr<ContainerState> state) {
+  absl::Duration wait_timeout = spec.limits().timeout + absl::Minutes(5);
+  return steps.Run(
+      "arm wait",
+      [&]() -> absl::Status {
+        state->waiter = std::thread(WaitForExit, std::ref(client), state, wait_timeout);
+        std::unique_lock lock(state->mu);
+        state->cv.wait_for(lock, absl::ToChronoNanoseconds(kArmTimeout),
+                           [&] { return state->armed; });
+        if (state->armed && !state->exited) return absl::OkStatus();
+        state->abort_wait = true;
+        lock.unlock();
+        state->waiter.join();
+        return absl::UnavailableError("docker wait " + state->id + ": not armed within " +
+                                      absl::FormatDuration(kArmTimeout));
+      },
+      [&client, state] {
+        // An unstarted container's wait only ends when the container goes.
+        bool exited;
+        {
+          std::lock_guard lock(state->mu);
+          exited = state->exited;
+        }
+        if (!exited) {
+          state->abort_wait = true;
+          RemoveContainer(client, state->id);
+          state->removed = true;
+        }
+        if (state->waiter.joinable()) state->waiter.join();
+      });
+}
+
+// The teardown action that copies the workspace back. It runs first in the teardown, after the
+// sandbox was killed or the agent exited, and waits for the container to stop.
+std::function<void()> CopyOutOnTeardown(DockerClient& client, const RunSpec& spec,
+                                        const WorkspaceCopyOptions& copy,
+                                        std::shared_ptr<ContainerState> state) {
+  return [&client, spec, copy, state] {
+    {
+      std::unique_lock lock(state->mu);
+      if (!state->cv.wait_for(lock, absl::ToChronoNanoseconds(kStopTimeout),
+                              [&] { return state->exited; })) {
+        DockerLog()->error(
+            "copy workspace out of sandbox {}: container still running after {}; its changes "
+            "are lost",
+            spec.run_id(), absl::FormatDuration(kStopTimeout));
+        return;
+      }
+    }
+    if (auto status = CopyWorkspaceOut(client, state->id, spec, copy, state->copied);
+        !status.ok()) {
+      DockerLog()->error("copy workspace out of sandbox {}: {}; changes not copied back are lost",
+                         spec.run_id(), status.message());
+    }
+  };
+}
+
 }  // namespace
 
 Json BuildContainerConfig(const RunSpec& spec, const SandboxOptions& options,
                           const DockerOptions& docker) {
   AgentPaths paths;
-  Json mounts = Json::array();
-  mounts.push_back(Mount(spec.group_dir(), paths.workspace, false));
-  mounts.push_back(Mount(spec.global_dir(), paths.global_dir, !spec.is_main()));
-  mounts.push_back(Mount(spec.run_state_dir() + "/ipc", paths.ipc_dir, false));
-  mounts.push_back(Mount(spec.run_state_dir() + "/sock", "/run/clawdie", true));
-  for (const auto& mount : spec.mounts()) {
-    mounts.push_back(Mount(mount.host_path, mount.sandbox_path, !mount.read_write));
-  }
+  Json mounts = docker.copy_workspace ? WorkspaceVolume(spec, docker) : HostMounts(spec);
   Json cmd = Json::array({options.agent_command});
   for (const auto& arg : options.agent_args) cmd.push_back(arg);
   const Limits& limits = spec.limits();
@@ -222,9 +326,10 @@ absl::StatusOr<std::string> DockerBackend::Version() {
 
 absl::Status DockerBackend::Init() {
   if (auto status = client_.Negotiate(); !status.ok()) return status;
-  DockerLog()->info("sandbox backend docker: engine {} at {}, API {}, image {}",
+  DockerLog()->info("sandbox backend docker: engine {} at {}, API {}, image {}, group folders {}",
                     client_.engine_version(), docker_.endpoint.host, client_.api_version(),
-                    docker_.image);
+                    docker_.image,
+                    docker_.copy_workspace ? "copied in and out (remote daemon)" : "bind-mounted");
   return ReapOrphans();
 }
 
@@ -256,35 +361,26 @@ absl::Status DockerBackend::ReapOrphans() {
 }
 
 absl::StatusOr<std::unique_ptr<Sandbox>> DockerBackend::Start(const RunSpec& spec) {
-  if (docker_.endpoint.IsRemote()) {
-    // TODO(#3): copy the group folder in and out through the archive API.
-    return absl::UnimplementedError("start sandbox " + spec.run_id() + ": docker daemon " +
-                                    docker_.endpoint.host +
-                                    " is remote; copying group folders is not implemented yet");
+  SandboxOptions options = options_;
+  if (docker_.copy_workspace) {
+    // A container on another machine cannot reach a socket or folder of this host.
+    options.model_proxy = nullptr;
+    for (const auto& mount : spec.mounts()) {
+      DockerLog()->warn("sandbox {}: extra mount {} skipped: the docker daemon is remote",
+                        spec.run_id(), mount.sandbox_path);
+    }
   }
-  auto steps = std::make_unique<StepRunner>("sandbox " + spec.run_id(), options_.step_hook);
-  if (auto status = RunCommonSteps(*steps, spec, options_); !status.ok()) return status;
+  auto steps = std::make_unique<StepRunner>("sandbox " + spec.run_id(), options.step_hook);
+  if (auto status = RunCommonSteps(*steps, spec, options); !status.ok()) return status;
   auto state = std::make_shared<ContainerState>();
   DockerClient& client = client_;
+  Json config = BuildContainerConfig(spec, options_, docker_);
+  if (auto status = CreateContainer(*steps, client, spec, config, docker_, CopyOptions(), state);
+      !status.ok()) {
+    return status;
+  }
 
   absl::Status status = steps->Run(
-      "create container",
-      [&]() -> absl::Status {
-        std::string name = "clawdie-" + docker_.install_id + "-" + spec.run_id();
-        auto created =
-            client.Call("POST", "/containers/create?name=" + UrlEncode(name),
-                        BuildContainerConfig(spec, options_, docker_).dump(), kRequestTimeout);
-        if (!created.ok()) return created.status();
-        state->id = Json::parse(created->body, nullptr, false).value("Id", "");
-        if (state->id.empty()) return absl::InternalError("docker create: no Id in the answer");
-        return absl::OkStatus();
-      },
-      [&client, state] {
-        if (!state->removed) RemoveContainer(client, state->id);
-      });
-  if (!status.ok()) return status;
-
-  status = steps->Run(
       "attach container",
       [&]() -> absl::Status {
         auto attach = client.Attach(state->id);
@@ -294,44 +390,34 @@ absl::StatusOr<std::unique_ptr<Sandbox>> DockerBackend::Start(const RunSpec& spe
       },
       [state] { state->attach.reset(); });
   if (!status.ok()) return status;
+  if (status = ArmWait(*steps, client, spec, state); !status.ok()) return status;
 
-  absl::Duration wait_timeout = spec.limits().timeout + absl::Minutes(5);
   status = steps->Run(
-      "arm wait",
+      "start container",
       [&]() -> absl::Status {
-        state->waiter = std::thread(WaitForExit, std::ref(client), state, wait_timeout);
-        std::unique_lock lock(state->mu);
-        state->cv.wait_for(lock, absl::ToChronoNanoseconds(kArmTimeout),
-                           [&] { return state->armed; });
-        if (state->armed && !state->exited) return absl::OkStatus();
-        state->abort_wait = true;
-        lock.unlock();
-        state->waiter.join();
-        return absl::UnavailableError("docker wait " + state->id + ": not armed within " +
-                                      absl::FormatDuration(kArmTimeout));
+        auto started =
+            client.Call("POST", "/containers/" + state->id + "/start", "", kRequestTimeout);
+        return started.ok() ? absl::OkStatus() : started.status();
       },
-      [&client, state] {
-        // An unstarted container's wait only ends when the container goes.
-        bool exited;
-        {
-          std::lock_guard lock(state->mu);
-          exited = state->exited;
-        }
-        if (!exited) {
-          state->abort_wait = true;
-          RemoveContainer(client, state->id);
-          state->removed = true;
-        }
-        if (state->waiter.joinable()) state->waiter.join();
-      });
-  if (!status.ok()) return status;
-
-  status = steps->Run("start container", [&]() -> absl::Status {
-    auto started = client.Call("POST", "/containers/" + state->id + "/start", "", kRequestTimeout);
-    return started.ok() ? absl::OkStatus() : started.status();
-  });
+      docker_.copy_workspace ? CopyOutOnTeardown(client, spec, CopyOptions(), state) : nullptr);
   if (!status.ok()) return status;
   return std::make_unique<DockerSandbox>(client_, state, std::move(steps));
+}
+
+WorkspaceCopyOptions DockerBackend::CopyOptions() const {
+  WorkspaceCopyOptions copy;
+  copy.sandbox_uid = options_.sandbox_uid;
+  copy.sandbox_gid = options_.sandbox_gid;
+  copy.max_bytes = docker_.copy_limit_bytes;
+  return copy;
+}
+
+absl::StatusOr<bool> ParseDockerRemote(const std::string& value, const DockerEndpoint& endpoint) {
+  if (value.empty() || value == "auto") return endpoint.IsRemote();
+  if (value == "yes") return true;
+  if (value == "no") return false;
+  return absl::InvalidArgumentError("config CLAWDIE_DOCKER_REMOTE: expected auto, yes or no, got " +
+                                    value);
 }
 
 }  // namespace clawdie::broker

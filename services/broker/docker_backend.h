@@ -4,7 +4,10 @@
 // every capability dropped, no-new-privileges, memory / CPU / pids limits, a
 // non-root user and an init; mounts are structured `Mounts`, never `Binds`.
 // Each container is labelled with this broker install's id, so containers
-// orphaned by a crash are removed when the backend starts.
+// orphaned by a crash are removed when the backend starts. With a daemon that
+// cannot reach this host's folders (copy_workspace), the folders are copied
+// into a volume and back instead (docker_workspace.h); extra mounts and the
+// model socket are then not available in the container.
 //
 // Thread-safety: Start may be called from many threads at once after Init.
 #ifndef CLAWDIE_SERVICES_BROKER_DOCKER_BACKEND_H_
@@ -16,6 +19,7 @@
 
 #include "nlohmann/json.hpp"
 #include "services/broker/docker_client.h"
+#include "services/broker/docker_workspace.h"
 #include "services/broker/sandbox.h"
 
 namespace clawdie::broker {
@@ -28,7 +32,17 @@ struct DockerOptions {
   std::string install_id = "default";
   // Size of the container's /tmp tmpfs.
   int64_t tmp_bytes = 64 << 20;
+  // Copy the group and global folders in and out instead of bind-mounting
+  // them (CLAWDIE_DOCKER_REMOTE, see ParseDockerRemote).
+  bool copy_workspace = false;
+  // Cap of each copy's tar stream (CLAWDIE_DOCKER_COPY_LIMIT).
+  int64_t copy_limit_bytes = int64_t{1} << 30;
 };
+
+// Whether folders are copied rather than bind-mounted, from the value of
+// CLAWDIE_DOCKER_REMOTE: "yes", "no", or "auto" / empty (yes for a tcp://
+// daemon that is not on loopback). InvalidArgument for anything else.
+absl::StatusOr<bool> ParseDockerRemote(const std::string& value, const DockerEndpoint& endpoint);
 
 // Label keys put on every container.
 inline constexpr char kInstallLabel[] = "dev.clawdie.install";
@@ -57,6 +71,7 @@ class DockerBackend : public SandboxBackend {
 
  private:
   absl::Status ReapOrphans();
+  WorkspaceCopyOptions CopyOptions() const;
 
   const SandboxOptions options_;
   const DockerOptions docker_;

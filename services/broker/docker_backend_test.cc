@@ -65,6 +65,35 @@ TEST(DockerConfigTest, CreateBodyMatchesTheGoldenFile) {
             ReadFile(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/docker_create.golden.json"));
 }
 
+TEST(DockerConfigTest, RemoteCreateBodyHasOnlyTheWorkspaceVolume) {
+  TempDir root;
+  HostLayout layout = MakeLayout(root.path());
+  Limits limits = TestLimits();
+  limits.cpu_millis = 500;
+  RunSpec spec = MakeSpec(layout, "golden-1", "hi", limits);
+  DockerOptions docker;
+  docker.image = "clawdie-agent:1.0";
+  docker.install_id = "home";
+  docker.copy_workspace = true;
+  std::string body = BuildContainerConfig(spec, SandboxOptions(), docker).dump(2) + "\n";
+  EXPECT_EQ(body.find(root.path()), std::string::npos) << body;
+  EXPECT_EQ(body, ReadFile(std::string(CLAWDIE_TEST_FIXTURES) +
+                           "/broker/docker_create_remote.golden.json"));
+}
+
+TEST(DockerConfigTest, RemoteModeComesFromTheKeyOrTheAddress) {
+  DockerEndpoint local = *MakeDockerEndpoint("unix:///var/run/docker.sock", false, "");
+  DockerEndpoint loopback = *MakeDockerEndpoint("tcp://127.0.0.1:2376", true, "/certs");
+  DockerEndpoint remote = *MakeDockerEndpoint("tcp://10.0.0.5:2376", true, "/certs");
+  EXPECT_FALSE(*ParseDockerRemote("auto", local));
+  EXPECT_FALSE(*ParseDockerRemote("", loopback));
+  EXPECT_TRUE(*ParseDockerRemote("auto", remote));
+  EXPECT_TRUE(*ParseDockerRemote("yes", loopback));
+  EXPECT_FALSE(*ParseDockerRemote("no", remote));
+  EXPECT_EQ(ParseDockerRemote("sometimes", remote).status().message(),
+            "config CLAWDIE_DOCKER_REMOTE: expected auto, yes or no, got sometimes");
+}
+
 // A fake daemon answering /version, for version negotiation.
 class FakeDaemon {
  public:

@@ -1,7 +1,11 @@
 #include "services/broker/docker_client.h"
 
 #include <curl/curl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 
@@ -59,11 +63,51 @@ struct Transfer {
   const std::atomic<bool>* abort = nullptr;
   CURL* curl = nullptr;
   bool too_large = false;
+  // A successful response body goes to this descriptor instead of `body`.
+  int download_fd = -1;
+  int64_t download_max = 0;
+  int64_t downloaded = 0;
+  int write_errno = 0;  // set when writing to download_fd failed
+  // A request body comes from this descriptor.
+  int upload_fd = -1;
 };
+
+// Writes a response body piece to the download descriptor.
+size_t OnDownload(Transfer* transfer, const char* data, size_t bytes) {
+  if (transfer->downloaded + static_cast<int64_t>(bytes) > transfer->download_max) {
+    transfer->too_large = true;
+    return 0;
+  }
+  for (size_t done = 0; done < bytes;) {
+    ssize_t n = ::write(transfer->download_fd, data + done, bytes - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      transfer->write_errno = errno;
+      return 0;
+    }
+    done += static_cast<size_t>(n);
+  }
+  transfer->downloaded += static_cast<int64_t>(bytes);
+  return bytes;
+}
+
+size_t OnUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  while (true) {
+    ssize_t n = ::read(transfer->upload_fd, buffer, size * count);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return CURL_READFUNC_ABORT;
+  }
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   size_t bytes = size * count;
+  if (transfer->download_fd >= 0) {
+    long status = 0;
+    curl_easy_getinfo(transfer->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 400) return OnDownload(transfer, data, bytes);
+  }
   if (transfer->body.size() + bytes > kMaxBodyBytes) {
     transfer->too_large = true;
     return 0;
@@ -99,6 +143,10 @@ struct DockerClient::RequestOptions {
   bool versioned = true;
   const std::function<void()>* on_headers = nullptr;
   const std::atomic<bool>* abort = nullptr;
+  // Archive transfers: the request body from `upload_fd`, the response body to `download_fd`.
+  int upload_fd = -1;
+  int download_fd = -1;
+  int64_t download_max = 0;
 };
 
 bool DockerEndpoint::IsRemote() const {
@@ -178,6 +226,9 @@ absl::StatusOr<HttpResponse> DockerClient::Perform(const RequestOptions& options
   transfer.curl = curl;
   transfer.on_headers = options.on_headers;
   transfer.abort = options.abort;
+  transfer.download_fd = options.download_fd;
+  transfer.download_max = options.download_max;
+  transfer.upload_fd = options.upload_fd;
   char error[CURL_ERROR_SIZE] = {};
   struct curl_slist* headers = nullptr;
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
@@ -193,7 +244,21 @@ absl::StatusOr<HttpResponse> DockerClient::Perform(const RequestOptions& options
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
   }
-  if (options.method == "POST" || options.method == "PUT") {
+  if (options.upload_fd >= 0) {
+    struct stat info = {};
+    off_t offset = ::lseek(options.upload_fd, 0, SEEK_CUR);
+    if (::fstat(options.upload_fd, &info) != 0 || offset < 0) {
+      curl_easy_cleanup(curl);
+      return absl::InternalError(what + ": archive file: " + strerror(errno));
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/x-tar");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, OnUpload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                     static_cast<curl_off_t>(info.st_size - offset));
+  } else if (options.method == "POST" || options.method == "PUT") {
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, options.body.c_str());
@@ -208,6 +273,13 @@ absl::StatusOr<HttpResponse> DockerClient::Perform(const RequestOptions& options
   if (code != CURLE_OK) {
     std::string cause = error[0] != '\0' ? error : curl_easy_strerror(code);
     if (code == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError(what + ": aborted");
+    if (transfer.too_large && transfer.download_fd >= 0) {
+      return absl::ResourceExhaustedError(what + ": archive longer than " +
+                                          std::to_string(transfer.download_max) + " bytes");
+    }
+    if (transfer.write_errno != 0) {
+      return absl::InternalError(what + ": write archive file: " + strerror(transfer.write_errno));
+    }
     return absl::UnavailableError(what + " " + endpoint_.host + ": " + cause);
   }
   if (response.status >= 400) return HttpError(what, response.status, transfer.body);
@@ -249,6 +321,25 @@ absl::StatusOr<HttpResponse> DockerClient::Call(const std::string& method, const
                                                 const std::string& body, absl::Duration timeout) {
   RequestOptions options{method, path, body, timeout};
   return Perform(options);
+}
+
+absl::Status DockerClient::PutArchive(const std::string& container_id, const std::string& path,
+                                      int archive_fd, absl::Duration timeout) {
+  RequestOptions options{"PUT", "/containers/" + container_id + "/archive?path=" + UrlEncode(path),
+                         "", timeout};
+  options.upload_fd = archive_fd;
+  auto response = Perform(options);
+  return response.ok() ? absl::OkStatus() : response.status();
+}
+
+absl::Status DockerClient::GetArchive(const std::string& container_id, const std::string& path,
+                                      int archive_fd, int64_t max_bytes, absl::Duration timeout) {
+  RequestOptions options{"GET", "/containers/" + container_id + "/archive?path=" + UrlEncode(path),
+                         "", timeout};
+  options.download_fd = archive_fd;
+  options.download_max = max_bytes;
+  auto response = Perform(options);
+  return response.ok() ? absl::OkStatus() : response.status();
 }
 
 absl::StatusOr<HttpResponse> DockerClient::CallStreaming(const std::string& method,

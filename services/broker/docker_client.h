@@ -100,6 +100,19 @@ class DockerClient {
                                              const std::atomic<bool>* abort,
                                              absl::Duration timeout);
 
+  // Uploads the tar stream in `archive_fd` (from its current offset to its
+  // end) and has the daemon unpack it into the folder `path` of the container
+  // (PUT /containers/{id}/archive). Errors as for Call.
+  absl::Status PutArchive(const std::string& container_id, const std::string& path, int archive_fd,
+                          absl::Duration timeout);
+
+  // Writes the daemon's tar stream of `path` in the container to
+  // `archive_fd` (GET /containers/{id}/archive); entries are named after the
+  // last component of `path`. ResourceExhausted when the stream is longer
+  // than `max_bytes`; other errors as for Call.
+  absl::Status GetArchive(const std::string& container_id, const std::string& path, int archive_fd,
+                          int64_t max_bytes, absl::Duration timeout);
+
   // Opens the hijacked attach connection to a container's stdin/stdout/stderr.
   absl::StatusOr<std::unique_ptr<HijackedConnection>> Attach(const std::string& container_id);
 

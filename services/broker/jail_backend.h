@@ -7,7 +7,14 @@
 // rctl limits keyed by the jail name. The agent starts with `jexec` and
 // pipes; teardown is `jail -r`, `rctl -r` and the unmounts in reverse order.
 //
-// The backend only runs jail(8), jexec(8), mount_nullfs(8), mount(8),
+// With `persistent_jail` set (CLAWDIE_BASTILLE_JAIL) the backend creates no
+// jail: agents run with jexec in the operator's existing jail (usually one
+// managed by bastille). Each run gets /var/clawdie/<run id> in that jail with
+// its group, global, IPC and socket folders nullfs-mounted for the run and
+// unmounted after; memory and processes are limited by rlimits, the jail's
+// own rctl rules apply to all runs together.
+//
+// The backend only runs jail(8), jexec(8), jls(8), mount_nullfs(8), mount(8),
 // umount(8) and rctl(8) found on `command_path`, so on Linux its whole
 // lifecycle is exercised with recording stand-ins for those programs
 // (tests/fixtures/broker/jail-harness; see docs/broker.md).
@@ -38,7 +45,17 @@ struct JailOptions {
   std::vector<std::string> command_env;
   // Size of the jail's /tmp.
   int64_t tmp_bytes = 64 << 20;
+  // Name of an existing, persistent jail the agents run in instead of one
+  // jail per run (CLAWDIE_BASTILLE_JAIL); empty for a jail per run.
+  std::string persistent_jail;
 };
+
+// Where a run's folders are inside a persistent jail.
+inline constexpr char kRunsInPersistentJail[] = "/var/clawdie";
+
+// The agent's paths for a run in a persistent jail: /var/clawdie/<run id>/
+// group, global, extra, ipc and sock/model.sock.
+AgentPaths PersistentJailPaths(const RunSpec& spec);
 
 // The jail's name for a run: "clawdie_<run id with [.-] as _>_<8 hex of a hash>".
 std::string JailName(const std::string& run_id);
@@ -50,7 +67,8 @@ std::vector<std::string> BuildJailParameters(const RunSpec& spec, const std::str
 // The rctl rules for `spec`.
 std::vector<std::string> BuildRctlRules(const RunSpec& spec);
 
-// The jexec command line that starts the agent.
+// The jexec command line that starts the agent (in the run's jail, or in the
+// persistent jail with the paths of PersistentJailPaths).
 std::vector<std::string> BuildJexecCommand(const RunSpec& spec, const SandboxOptions& options,
                                            const JailOptions& jail);
 
@@ -67,6 +85,12 @@ class JailBackend : public SandboxBackend {
  private:
   // Runs a helper command; errors carry its output.
   absl::Status Run(const std::vector<std::string>& argv) const;
+  // Runs a helper command and returns what it printed, without the last newline.
+  absl::StatusOr<std::string> RunForOutput(const std::vector<std::string>& argv) const;
+  // The root folder of the persistent jail (jls); FailedPrecondition when it is not running.
+  absl::StatusOr<std::string> PersistentJailRoot() const;
+  absl::StatusOr<std::unique_ptr<Sandbox>> StartInPersistentJail(const RunSpec& spec);
+  absl::Status StartAgent(StepRunner& steps, const RunSpec& spec, LaunchedProcess* process) const;
   // Adds a mount step whose undo unmounts.
   absl::Status Mount(StepRunner& steps, const std::vector<std::string>& argv,
                      const std::string& target) const;

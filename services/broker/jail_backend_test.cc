@@ -1,5 +1,9 @@
 #include "services/broker/jail_backend.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -76,6 +80,54 @@ INSTANTIATE_TEST_SUITE_P(JailHarness, SandboxContractTest,
                              Leftovers}),
                          ContractName);
 
+constexpr char kBastilleJail[] = "clawdie-agents";
+
+// A running persistent jail for the harness: jls answers with its root.
+std::string MakeBastilleRoot(const std::string& root) {
+  std::string jail_root = root + "/jails/" + kBastilleJail + "/root";
+  std::filesystem::create_directories(jail_root + "/var");
+  ::chmod((root + "/jails").c_str(), 0755);
+  return jail_root;
+}
+
+JailOptions HarnessBastille(const std::string& root) {
+  JailOptions jail = HarnessJail(root);
+  jail.base_path = "/nonexistent/unused-in-bastille-mode";
+  jail.persistent_jail = kBastilleJail;
+  return jail;
+}
+
+// What the recorded commands mounted for `run_id` in the persistent jail and
+// did not unmount again, and its run folder if it is still there.
+std::vector<std::string> BastilleLeftovers(const std::string& run_id) {
+  std::multiset<std::string> live;
+  std::string run_root = CurrentRoot() + "/jails/" + kBastilleJail + "/root/var/clawdie/" + run_id;
+  std::istringstream log(ReadFile(CurrentRoot() + "/commands.log"));
+  for (std::string line; std::getline(log, line);) {
+    std::string last = line.substr(line.rfind(' ') + 1);
+    if (last.rfind(run_root + "/", 0) != 0) continue;
+    if (line.rfind("mount", 0) == 0) live.insert("mount " + last);
+    if (line.rfind("umount -f ", 0) == 0) live.erase(live.find("mount " + last));
+  }
+  std::vector<std::string> left(live.begin(), live.end());
+  if (std::filesystem::exists(run_root)) left.push_back("folder " + run_root);
+  return left;
+}
+
+INSTANTIATE_TEST_SUITE_P(BastilleHarness, SandboxContractTest,
+                         ::testing::Values(ContractBackend{
+                             "bastille_harness",
+                             [](const std::string& root,
+                                StepHook hook) -> std::unique_ptr<SandboxBackend> {
+                               CurrentRoot() = root;
+                               MakeBastilleRoot(root);
+                               SandboxOptions options;
+                               options.step_hook = std::move(hook);
+                               return std::make_unique<JailBackend>(options, HarnessBastille(root));
+                             },
+                             BastilleLeftovers}),
+                         ContractName);
+
 HostLayout FixedLayout() { return HostLayout{"/var/db/clawdie/groups", "/var/run/clawdie/sb"}; }
 
 RunSpec FixedSpec(bool network) {
@@ -137,6 +189,75 @@ TEST(JailBackendTest, WholeLifecycleRunsTheGoldenCommands) {
   log = Replace(Replace(log, root.path(), "@ROOT@"), StandinPath(), "@STANDIN@");
   log = Replace(log, JailName("life-1"), "@JAIL@");
   EXPECT_EQ(log, ReadFile(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/jail_lifecycle.golden"));
+}
+
+TEST(JailBackendTest, BastilleRunUsesTheGoldenCommandsAndItsOwnFolders) {
+  TempDir root;
+  CurrentRoot() = root.path();
+  HostLayout layout = MakeLayout(root.path());
+  std::string jail_root = MakeBastilleRoot(root.path());
+  std::filesystem::create_directories(root.path() + "/shared/notes");
+  auto allowlist = MountAllowlist::Parse(
+      R"({"allowedRoots":[{"path":")" + root.path() + R"(/shared"}]})", "test", {});
+  ASSERT_TRUE(allowlist.ok());
+  RunSpec spec = MakeSpec(layout, "life-2", "standin:env", TestLimits(), /*is_main=*/false,
+                          {{root.path() + "/shared/notes", "notes", false}}, *allowlist);
+  JailBackend backend(SandboxOptions(), HarnessBastille(root.path()));
+  ASSERT_TRUE(backend.Init().ok());
+  auto outcome = RunToEnd(backend, spec);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->exit.reason, ExitReason::kExited);
+  EXPECT_EQ(outcome->sandbox_id.rfind(std::string(kBastilleJail) + ":", 0), 0u);
+  ASSERT_EQ(outcome->Outputs().size(), 1u);
+  EXPECT_NE(outcome->Outputs()[0].find("NANOCLAW_WORKSPACE=/var/clawdie/life-2/group\n"),
+            std::string::npos);
+
+  std::string log = ReadFile(root.path() + "/commands.log");
+  log = Replace(Replace(log, root.path(), "@ROOT@"), StandinPath(), "@STANDIN@");
+  EXPECT_EQ(
+      log, ReadFile(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/jail_bastille_lifecycle.golden"));
+  // The run folder is gone; the folder holding run folders stays for the next run.
+  EXPECT_TRUE(std::filesystem::is_empty(jail_root + "/var/clawdie"));
+  EXPECT_TRUE(BastilleLeftovers("life-2").empty());
+}
+
+TEST(JailBackendTest, BastilleJailThatIsNotRunningFailsInit) {
+  TempDir root;
+  JailBackend backend(SandboxOptions(), HarnessBastille(root.path()));
+  absl::Status status = backend.Init();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "find jail clawdie-agents: jls -j clawdie-agents path: exit code 1: jls: jail "
+            "\"clawdie-agents\" not found");
+}
+
+TEST(JailBackendTest, BastilleRunFoldersMustBeRootsAlone) {
+  TempDir root;
+  CurrentRoot() = root.path();
+  HostLayout layout = MakeLayout(root.path());
+  std::string jail_root = MakeBastilleRoot(root.path());
+  JailBackend backend(SandboxOptions(), HarnessBastille(root.path()));
+
+  // A folder a process in the jail could replace by a link is refused...
+  std::filesystem::create_directories(jail_root + "/var/clawdie");
+  ::chmod((jail_root + "/var/clawdie").c_str(), 0777);
+  auto sandbox = backend.Start(MakeSpec(layout, "open-1", "hello"));
+  EXPECT_EQ(sandbox.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sandbox.status().message(), "create run folders sandbox open-1: check folder " +
+                                            jail_root +
+                                            "/var/clawdie: writable by group or others");
+
+  // ...and so is a link where the folder should be, never followed.
+  std::filesystem::remove(jail_root + "/var/clawdie");
+  std::filesystem::create_directories(root.path() + "/elsewhere");
+  ::symlink((root.path() + "/elsewhere").c_str(), (jail_root + "/var/clawdie").c_str());
+  sandbox = backend.Start(MakeSpec(layout, "link-1", "hello"));
+  EXPECT_EQ(sandbox.status().message(), "create run folders sandbox link-1: open folder " +
+                                            jail_root +
+                                            "/var/clawdie: not a directory (symlinks are not "
+                                            "followed)");
+  EXPECT_TRUE(std::filesystem::is_empty(root.path() + "/elsewhere"));
+  EXPECT_TRUE(std::filesystem::is_empty(layout.state_dir));
 }
 
 TEST(JailBackendTest, MissingBaseFailsInit) {

@@ -21,7 +21,15 @@ struct ChildFailure {
   int error;
 };
 
-enum ChildCall { kCallDup = 1, kCallChdir, kCallRlimit, kCallSetgid, kCallSetuid, kCallExec };
+enum ChildCall {
+  kCallDup = 1,
+  kCallChdir,
+  kCallRlimit,
+  kCallSetgid,
+  kCallSetuid,
+  kCallExec,
+  kCallStage
+};
 
 const char* CallName(int call) {
   switch (call) {
@@ -35,6 +43,8 @@ const char* CallName(int call) {
       return "setgid";
     case kCallSetuid:
       return "setuid";
+    case kCallStage:
+      return "stage mounts for";
     default:
       return "exec";
   }
@@ -58,6 +68,7 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 [[noreturn]] void ChildMain(const LaunchOptions& options, int fds[3], int report_fd,
                             const char* program, char** argv, char** envp) {
   ::setsid();
+  if (!options.stage_root.empty() && !EnterMountStage(options)) ChildFail(report_fd, kCallStage);
   if (fds[0] < 0) fds[0] = ::open("/dev/null", O_RDONLY);
   for (int i = 0; i < 3; ++i) {
     if (fds[i] >= 0 && ::dup2(fds[i], i) < 0) ChildFail(report_fd, kCallDup);
@@ -139,6 +150,10 @@ absl::Status ReadReport(int report_fd, pid_t pid, const std::string& program) {
 
 absl::StatusOr<LaunchedProcess> PosixProcessLauncher::Launch(const LaunchOptions& options) {
   if (options.argv.empty()) return absl::InvalidArgumentError("launch: empty argv");
+  if (options.staged_mounts.size() > kMaxStagedMounts) {
+    return absl::InvalidArgumentError("launch: more than " + std::to_string(kMaxStagedMounts) +
+                                      " staged mounts");
+  }
   IgnoreSigpipe();
 
   UniqueFd child_ends[3], parent_ends[3], report_read, report_write;

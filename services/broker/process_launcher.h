@@ -24,6 +24,13 @@ struct ResourceLimit {
   rlim_t value = 0;  // soft and hard
 };
 
+// A path the child binds into its own mount namespace before it drops privileges.
+struct StagedMount {
+  std::string source;  // host path, opened by the child while it is still root
+  std::string target;  // an absolute path under LaunchOptions::stage_root
+  bool directory = true;
+};
+
 struct LaunchOptions {
   // argv[0] is the program; it is looked up on the PATH in `env` when it has no slash.
   std::vector<std::string> argv;
@@ -40,7 +47,19 @@ struct LaunchOptions {
   bool pipes = true;
   // Send stderr into the stdout pipe.
   bool stderr_to_stdout = false;
+  // Linux, root only (see process_stage_linux.cc): before switching to `uid`, the child enters
+  // a private mount namespace, mounts a tmpfs at `stage_root` and binds each source at its
+  // target there. An unprivileged child can then reach folders whose parent directories only
+  // root may traverse. At most kMaxStagedMounts; empty `stage_root` = no staging.
+  std::string stage_root;
+  std::vector<StagedMount> staged_mounts;
 };
+
+inline constexpr size_t kMaxStagedMounts = 32;
+
+// Runs in the forked child (async-signal-safe calls only): performs the staging described in
+// LaunchOptions. Returns false with errno set on failure. Platform file: process_stage_*.cc.
+bool EnterMountStage(const LaunchOptions& options);
 
 struct LaunchedProcess {
   pid_t pid = -1;

@@ -81,7 +81,7 @@ absl::Status CreateRunState(const RunSpec& spec, const SandboxOptions& options) 
 }  // namespace
 
 std::vector<std::string> AgentEnvironment(const AgentPaths& paths, const SandboxOptions& options) {
-  return {
+  std::vector<std::string> env = {
       "PATH=/usr/local/bin:/usr/bin:/bin",
       "HOME=/tmp",
       "LANG=C.UTF-8",
@@ -91,9 +91,12 @@ std::vector<std::string> AgentEnvironment(const AgentPaths& paths, const Sandbox
       "NANOCLAW_GLOBAL_MD=" + paths.global_dir + "/CLAUDE.md",
       "NANOCLAW_EXTRA_DIR=" + paths.extra_dir,
       "NANOCLAW_IPC_DIR=" + paths.ipc_dir + "/input",
-      "CLAWDIE_MODEL_SOCKET=" + paths.model_socket,
-      "CLAWDIE_MODEL_PROVIDER=" + options.model_provider,
   };
+  // Without a model proxy (no key configured) the agent finds no model socket and answers
+  // with the name of the missing setting instead of trying a provider.
+  if (!options.model_key_missing) env.push_back("CLAWDIE_MODEL_SOCKET=" + paths.model_socket);
+  env.push_back("CLAWDIE_MODEL_PROVIDER=" + options.model_provider);
+  return env;
 }
 
 absl::Status RunCommonSteps(StepRunner& steps, const RunSpec& spec, const SandboxOptions& options) {

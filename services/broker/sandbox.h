@@ -88,6 +88,9 @@ struct SandboxOptions {
   gid_t sandbox_gid = 65534;
   // Starts the per-run model proxy; null runs without one.
   ModelProxyStarter model_proxy;
+  // No key is configured for a provider that needs one: there is no proxy, the agent gets no
+  // CLAWDIE_MODEL_SOCKET and answers with the name of the missing setting.
+  bool model_key_missing = false;
   // Called before every creation step (tests fail steps with it).
   StepHook step_hook;
 };

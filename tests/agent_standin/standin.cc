@@ -18,10 +18,16 @@
 //   standin:ps                output every process's command line from /proc
 //   standin:read PATH         output the content of PATH
 //   standin:write PATH TEXT   write TEXT to PATH
+//   standin:list DIR          output "<name> <file|dir|symlink|other>" per entry of DIR, sorted
+//   standin:symlink T PATH    create PATH as a symbolic link to T
+//   standin:hardlink T PATH   create PATH as a hard link to T
 //   standin:tool              emit a tool_call, then echo
 //   standin:exit N            exit with code N without a done event
 //   standin:spawn-and-exit    leave a child holding stdout, then exit 0
 //   standin:model             POST to the model proxy socket, output the reply
+//
+// A follow-up message that begins with "standin:" runs like a start prompt, so
+// one run can do several of these in order.
 //
 // Single-threaded; not part of any service.
 #include <dirent.h>
@@ -29,6 +35,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,6 +173,40 @@ void WritePath(const std::string& args) {
   Output(file ? "wrote " + path : "write " + path + ": " + strerror(errno));
 }
 
+void ListFolder(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) {
+    Output("list " + path + ": " + strerror(errno));
+    return;
+  }
+  std::vector<std::string> lines;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat info = {};
+    ::lstat((path + "/" + name).c_str(), &info);
+    const char* type = S_ISREG(info.st_mode)   ? "file"
+                       : S_ISDIR(info.st_mode) ? "dir"
+                       : S_ISLNK(info.st_mode) ? "symlink"
+                                               : "other";
+    lines.push_back(name + " " + type + "\n");
+  }
+  ::closedir(dir);
+  std::sort(lines.begin(), lines.end());
+  std::string text;
+  for (const auto& line : lines) text += line;
+  Output(text);
+}
+
+void MakeLink(const std::string& args, bool symbolic) {
+  size_t space = args.find(' ');
+  std::string target = args.substr(0, space);
+  std::string path = space == std::string::npos ? "" : args.substr(space + 1);
+  int result =
+      symbolic ? ::symlink(target.c_str(), path.c_str()) : ::link(target.c_str(), path.c_str());
+  Output(result == 0 ? "linked " + path : "link " + path + ": " + strerror(errno));
+}
+
 // Sends one request to the model proxy and outputs the raw HTTP response.
 void AskModel() {
   const char* socket_path = std::getenv("CLAWDIE_MODEL_SOCKET");
@@ -238,6 +279,12 @@ bool RunCommand(const std::string& prompt) {
     ReadPath(Rest(prompt, 13));
   } else if (is("standin:write ")) {
     WritePath(Rest(prompt, 14));
+  } else if (is("standin:list ")) {
+    ListFolder(Rest(prompt, 13));
+  } else if (is("standin:symlink ")) {
+    MakeLink(Rest(prompt, 16), /*symbolic=*/true);
+  } else if (is("standin:hardlink ")) {
+    MakeLink(Rest(prompt, 17), /*symbolic=*/false);
   } else if (is("standin:tool")) {
     Emit({{"type", "tool_call"},
           {"id", "t1"},
@@ -265,7 +312,8 @@ bool HandleLine(const std::string& line) {
   std::string type = json.value("type", "");
   if (type == "close") return false;
   if (type == "message") {
-    Output("echo: " + json.value("text", ""));
+    std::string text = json.value("text", "");
+    if (text.rfind("standin:", 0) != 0 || !RunCommand(text)) Output("echo: " + text);
   } else if (type == "tool_result") {
     Output("tool_result " + json.value("id", "") +
            " ok=" + (json.value("ok", false) ? "true" : "false") + " " + json.value("content", ""));

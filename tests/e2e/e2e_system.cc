@@ -182,6 +182,11 @@ std::unique_ptr<v1::Store::Stub> System::Store() const {
   return v1::Store::NewStub(testing::Connect(Socket("store")));
 }
 
+pid_t System::Pid(const std::string& service) const {
+  auto it = services_.find(service);
+  return it == services_.end() ? -1 : it->second.pid();
+}
+
 std::string System::Log(const std::string& service) const {
   std::ifstream in(dir_ + "/" + service + ".log");
   std::stringstream text;

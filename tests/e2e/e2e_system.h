@@ -62,6 +62,8 @@ class System {
   std::unique_ptr<v1::Router::Stub> Router() const;
   std::unique_ptr<v1::Store::Stub> Store() const;
   const std::string& dir() const { return dir_; }
+  // The process id of a running service ("store", "broker", "router", "gateway"), or -1.
+  pid_t Pid(const std::string& service) const;
   std::string Log(const std::string& service) const;
   testing::ModelServer& model() { return *model_; }
   testing::TelegramTestServer& telegram() { return *telegram_; }

@@ -83,7 +83,8 @@ TEST_P(TelegramPathTest, PrivateTextIsAnsweredAndRecorded) {
   EXPECT_EQ(runs[0]["output_delivered"], "1");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TelegramPathTest, ::testing::Values("process"),
+INSTANTIATE_TEST_SUITE_P(Backends, TelegramPathTest,
+                         ::testing::Values("process", "bwrap", "docker"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace clawdie::testing {
@@ -243,6 +244,15 @@ absl::StatusOr<ModelServerScript> ParseScript(const json& script, const fs::path
   if (script.contains("fixed_text") && script["fixed_text"].is_string()) {
     parsed.fixed_text = script["fixed_text"].get<std::string>();
   }
+  if (script.contains("ack_pattern") && script["ack_pattern"].is_string()) {
+    parsed.ack_pattern = script["ack_pattern"].get<std::string>();
+    try {
+      std::regex check(*parsed.ack_pattern);
+    } catch (const std::regex_error& e) {
+      return absl::InvalidArgumentError("model server script ack_pattern: " +
+                                        std::string(e.what()));
+    }
+  }
   return parsed;
 }
 
@@ -389,11 +399,44 @@ void ModelServer::AcceptLoop() {
   }
 }
 
-ScriptedResponse ModelServer::NextResponse(const std::string& path) {
+std::string AckText(const std::string& request_body, const std::string& pattern) {
+  // The last user turn: Anthropic and OpenAI both send `messages` with a role and content that
+  // is a string or a list of blocks; text blocks are joined, tool results ignored.
+  json body = json::parse(request_body, nullptr, false);
+  std::string text;
+  if (body.is_object() && body.contains("messages") && body["messages"].is_array()) {
+    for (const json& message : body["messages"]) {
+      if (!message.is_object() || message.value("role", "") != "user") continue;
+      const json content = message.value("content", json());
+      std::string turn;
+      if (content.is_string()) {
+        turn = content.get<std::string>();
+      } else if (content.is_array()) {
+        for (const json& block : content) {
+          if (block.is_object() && block.value("type", "") == "text") {
+            turn += block.value("text", "");
+          }
+        }
+      }
+      if (!turn.empty()) text = turn;
+    }
+  }
+  std::string reply = "ack";
+  std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    reply += " " + it->str();
+  }
+  return reply;
+}
+
+ScriptedResponse ModelServer::NextResponse(const std::string& path, const std::string& body) {
   std::lock_guard<std::mutex> lock(mu_);
   if (next_response_ < script_.responses.size()) return script_.responses[next_response_++];
   ScriptedResponse response;
-  if (script_.fixed_text) {
+  if (script_.ack_pattern) {
+    response.body = FixedTextStream(path, AckText(body, *script_.ack_pattern));
+  } else if (script_.fixed_text) {
     response.body = FixedTextStream(path, *script_.fixed_text);
   } else {
     response.status = 500;
@@ -436,7 +479,7 @@ void ModelServer::Serve(int fd) {
     return;
   }
 
-  ScriptedResponse response = NextResponse(parsed->path);
+  ScriptedResponse response = NextResponse(parsed->path, parsed->body);
   std::string head =
       "HTTP/1.1 " + std::to_string(response.status) + " " + StatusText(response.status) + "\r\n";
   if (!response.headers.count("content-type")) {

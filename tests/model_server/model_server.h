@@ -14,11 +14,16 @@
 //       {"file": "...", "chunk_size": 7, "delay_ms": 1, "cut_after": 300,
 //        "replace": {"/workspace/group": "/tmp/x"}, "headers": {"x-a": "b"}}
 //     ],
-//     "fixed_text": "Hello"   // optional: answer every request after the script with this text
+//     "fixed_text": "Hello",  // optional: answer every request after the script with this text
+//     "ack_pattern": "m[0-9]+-[0-9]+"  // optional, instead of fixed_text: see below
 //   }
 // With only `fixed_text` (or --fixed-text) the server answers every request with that text as
 // a streamed reply in the format its path asks for. When the script is exhausted and there is
 // no fixed text, the answer is 500 with an error body saying so.
+// With `ack_pattern` (an ECMAScript regex) every request after the script is answered with
+// "ack " followed by each match of the pattern in the last user turn's text, space-separated
+// ("ack" alone when nothing matches). Full-system tests mark each message with a token and so
+// learn which messages every reply answered.
 //
 // Thread-safety: all public methods are safe from any thread; each connection is served on its
 // own thread.
@@ -56,7 +61,11 @@ struct ScriptedResponse {
 struct ModelServerScript {
   std::vector<ScriptedResponse> responses;
   std::optional<std::string> fixed_text;
+  std::optional<std::string> ack_pattern;
 };
+
+// The text the server answers in `ack_pattern` mode for a request body (see above).
+std::string AckText(const std::string& request_body, const std::string& pattern);
 
 // Parses a script, loading fixture files relative to `fixtures_dir`. InvalidArgument names the
 // bad entry.
@@ -107,7 +116,7 @@ class ModelServer {
   ModelServer() = default;
   void AcceptLoop();
   void Serve(int fd);
-  ScriptedResponse NextResponse(const std::string& path);
+  ScriptedResponse NextResponse(const std::string& path, const std::string& body);
   void Record(RecordedRequest request);
 
   int listen_fd_ = -1;

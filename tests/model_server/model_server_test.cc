@@ -210,5 +210,19 @@ TEST(ModelServerTest, BadScriptEntryIsReportedWithItsIndex) {
   EXPECT_NE(parsed.status().message().find("response 1"), std::string::npos);
 }
 
+TEST(ModelServerTest, AckTextNamesTheTokensOfTheLastUserTurnOnly) {
+  nlohmann::json anthropic = {{"messages",
+                               {{{"role", "user"}, {"content", "first m1-1"}},
+                                {{"role", "assistant"}, {"content", "ack m1-1"}},
+                                {{"role", "user"},
+                                 {"content",
+                                  {{{"type", "tool_result"}, {"content", "m9-9"}},
+                                   {{"type", "text"}, {"text", "<m>m1-2</m><m>m1-3</m>"}}}}}}}};
+  EXPECT_EQ(AckText(anthropic.dump(), "m[0-9]+-[0-9]+"), "ack m1-2 m1-3");
+  nlohmann::json none = {{"messages", {{{"role", "user"}, {"content", "hello"}}}}};
+  EXPECT_EQ(AckText(none.dump(), "m[0-9]+-[0-9]+"), "ack");
+  EXPECT_FALSE(ParseScript({{"ack_pattern", "m[0-"}}, "").ok());
+}
+
 }  // namespace
 }  // namespace clawdie::testing
