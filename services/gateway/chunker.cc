@@ -137,4 +137,15 @@ std::vector<Chunk> SplitMessage(std::string_view text, size_t limit) {
   return Splitter(text, limit).Split();
 }
 
+absl::Status WithDeliveredChunks(const absl::Status& cause, const std::vector<std::string>& ids,
+                                 size_t total) {
+  if (cause.ok() || ids.empty()) return cause;
+  std::string list;
+  for (const std::string& id : ids) list += (list.empty() ? "" : ", ") + id;
+  return absl::Status(cause.code(), std::string(cause.message()) + "; " +
+                                        std::to_string(ids.size()) + " of " +
+                                        std::to_string(total) +
+                                        " chunks were delivered before the failure: " + list);
+}
+
 }  // namespace clawdie::gateway

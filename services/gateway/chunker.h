@@ -8,9 +8,12 @@
 #define CLAWDIE_SERVICES_GATEWAY_CHUNKER_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "absl/status/status.h"
 
 namespace clawdie::gateway {
 
@@ -27,6 +30,23 @@ struct Chunk {
 // Splits `text`. An empty text gives no chunks. `limit` must be at least 2 (one code point
 // above U+FFFF takes two units).
 std::vector<Chunk> SplitMessage(std::string_view text, size_t limit = kTelegramMessageLimit);
+
+// How far the delivery of one chunked reply got, shared between a sender and its caller so
+// that a retry resumes where an earlier attempt stopped (chunk_ledger.h).
+struct ChunkProgress {
+  // Platform ids of the reply's first chunks, delivered by an earlier attempt; the sender
+  // skips those chunks (and the reply-to, which went with the first chunk).
+  std::vector<std::string> delivered;
+  // When set, called after each chunk went out with the ids of every chunk delivered so far
+  // and the reply's number of chunks.
+  std::function<void(const std::vector<std::string>& ids, size_t total)> on_chunk;
+};
+
+// `cause` with the chunks that went out before it named at the end ("…; 1 of 3 chunks were
+// delivered before the failure: 2001"), so a partial delivery is visible in the error the
+// router records. `cause` itself when none went out.
+absl::Status WithDeliveredChunks(const absl::Status& cause, const std::vector<std::string>& ids,
+                                 size_t total);
 
 }  // namespace clawdie::gateway
 

@@ -1,6 +1,8 @@
 // Channel assembly and routing; see gateway.h.
 #include "services/gateway/gateway.h"
 
+#include <cctype>
+
 #include "common/logging.h"
 
 namespace clawdie::gateway {
@@ -11,6 +13,19 @@ bool HasPrefix(const std::string& s, const char* prefix) { return s.rfind(prefix
 absl::Status Require(const Config& config, const char* key, const char* because) {
   if (!config.GetString(key, "").empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(std::string("config ") + key + ": required " + because);
+}
+
+// Telegram's setWebhook takes a secret_token of 1-256 characters A-Z, a-z, 0-9, _ and -;
+// anything else would only fail at start with a less helpful answer from Telegram.
+absl::Status CheckWebhookSecret(const std::string& secret) {
+  bool valid = !secret.empty() && secret.size() <= 256;
+  for (char c : secret) {
+    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  }
+  if (valid) return absl::OkStatus();
+  // The value is a secret: say what is wrong, never what it is.
+  return absl::InvalidArgumentError(
+      "config TELEGRAM_WEBHOOK_SECRET: must be 1-256 of A-Z, a-z, 0-9, _ and -");
 }
 
 absl::Status ReadTelegram(const Config& config, const std::string& data_dir, GatewayOptions* o) {
@@ -31,7 +46,7 @@ absl::Status ReadTelegram(const Config& config, const std::string& data_dir, Gat
     absl::Status s = Require(config, key, "in TELEGRAM_MODE=webhook");
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  return CheckWebhookSecret(o->telegram.webhook_secret);
 }
 
 absl::Status ReadWhatsApp(const Config& config, GatewayOptions* o) {
@@ -70,6 +85,7 @@ absl::StatusOr<GatewayOptions> GatewayOptionsFromConfig(const Config& config,
   if (s.ok()) s = ReadWhatsApp(config, &options);
   if (!s.ok()) return s;
   options.webhook_listen = config.GetString("CLAWDIE_WEBHOOK_LISTEN", "");
+  options.chunk_ledger_path = data_dir.empty() ? "" : data_dir + "/gateway-outbox.ledger";
   return options;
 }
 
@@ -80,6 +96,10 @@ Gateway::~Gateway() { Stop(); }
 
 absl::Status Gateway::Start() {
   auto log = GetLogger("gateway");
+  absl::StatusOr<std::unique_ptr<ChunkLedger>> ledger =
+      ChunkLedger::Open(options_.chunk_ledger_path);
+  if (!ledger.ok()) return ledger.status();
+  ledger_ = std::move(*ledger);
   if (options_.telegram_enabled) {
     telegram_ = std::make_unique<TelegramChannel>(options_.telegram, ingester_, clock_);
     absl::Status s = telegram_->Start();
@@ -125,22 +145,80 @@ void Gateway::Stop() {
   if (telegram_) telegram_->Stop();
 }
 
-absl::StatusOr<std::vector<std::string>> Gateway::Send(const std::string& chat_key,
-                                                       const std::string& text,
-                                                       const std::string& reply_to) {
+absl::StatusOr<SentReply> Gateway::Send(const std::string& chat_key, const std::string& text,
+                                        const std::string& reply_to, int64_t outbox_id) {
+  if (outbox_id != 0 && ledger_) return SendOutboxEntry(chat_key, text, reply_to, outbox_id);
+  absl::StatusOr<std::vector<std::string>> ids = SendToChannel(chat_key, text, reply_to, nullptr);
+  if (!ids.ok()) return ids.status();
+  return SentReply{*ids, 0};
+}
+
+absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
+                                                   const std::string& text,
+                                                   const std::string& reply_to, int64_t outbox_id) {
+  auto log = GetLogger("gateway");
+  std::string entry = "outbox " + std::to_string(outbox_id);
+  // The router retries an entry whose Send outlived its deadline while the first attempt may
+  // still be sending; the retry must not send the same chunks alongside it.
+  if (!ledger_->Begin(outbox_id)) {
+    return absl::UnavailableError("send " + entry + " to " + chat_key +
+                                  ": an earlier attempt is still sending it");
+  }
+  uint64_t fingerprint = ReplyFingerprint(chat_key, text);
+  ChunkLedger::Progress before = ledger_->Get(outbox_id, fingerprint);
+  SentReply reply{before.ids, static_cast<int>(before.ids.size())};
+  if (before.complete) {
+    ledger_->End(outbox_id);
+    log->info("{} to {}: delivered before as {} message(s), not sent again", entry, chat_key,
+              before.ids.size());
+    return reply;
+  }
+  if (!before.ids.empty()) {
+    log->info("{} to {}: resuming after {} chunk(s) delivered earlier", entry, chat_key,
+              before.ids.size());
+  }
+
+  ChunkProgress progress;
+  progress.delivered = before.ids;
+  progress.on_chunk = [&](const std::vector<std::string>& ids, size_t total) {
+    // WhatsApp's status callbacks name the wamid only: remember its outbox entry.
+    if (HasPrefix(chat_key, "wa:")) whatsapp_deliveries_.RememberSent(ids.back(), outbox_id);
+    if (ids.size() == total) return;  // recorded below, once the send returned
+    absl::Status saved = ledger_->Record(outbox_id, fingerprint, ids, false);
+    if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
+  };
+  absl::StatusOr<std::vector<std::string>> ids = SendToChannel(chat_key, text, reply_to, &progress);
+  if (ids.ok()) {
+    absl::Status saved = ledger_->Record(outbox_id, fingerprint, *ids, true);
+    if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
+    reply.platform_ids = *ids;
+  }
+  ledger_->End(outbox_id);
+  if (!ids.ok()) return ids.status();
+  return reply;
+}
+
+absl::StatusOr<std::vector<std::string>> Gateway::SendToChannel(const std::string& chat_key,
+                                                                const std::string& text,
+                                                                const std::string& reply_to,
+                                                                ChunkProgress* progress) {
   auto not_configured = [&](const char* what) {
     return absl::FailedPreconditionError("send " + chat_key + ": " + what + " is not configured");
   };
   if (HasPrefix(chat_key, "local:")) return local_.Send(chat_key, text);
   if (HasPrefix(chat_key, "tg:")) {
     if (!telegram_) return not_configured("Telegram (TELEGRAM_BOT_TOKEN)");
-    return telegram_->Send(chat_key, text, reply_to);
+    return telegram_->Send(chat_key, text, reply_to, progress);
   }
   if (HasPrefix(chat_key, "wa:")) {
     if (!whatsapp_sender_) return not_configured("WhatsApp (WHATSAPP_ACCESS_TOKEN)");
-    absl::StatusOr<std::vector<std::string>> ids = whatsapp_sender_->Send(chat_key, text, reply_to);
-    if (ids.ok()) whatsapp_health_.CountSent(static_cast<int64_t>(ids->size()));
-    if (!ids.ok()) whatsapp_health_.Failed(std::string(ids.status().message()), clock_->Now());
+    absl::StatusOr<std::vector<std::string>> ids =
+        whatsapp_sender_->Send(chat_key, text, reply_to, progress);
+    if (!ids.ok()) {
+      whatsapp_health_.Failed(std::string(ids.status().message()), clock_->Now());
+      return ids;
+    }
+    whatsapp_health_.CountSent(static_cast<int64_t>(ids->size()));
     return ids;
   }
   return absl::InvalidArgumentError("send " + chat_key + ": unknown channel prefix");

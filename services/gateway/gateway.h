@@ -1,7 +1,8 @@
 // The gateway's channels assembled from the configuration: Telegram (when
 // TELEGRAM_BOT_TOKEN is set), WhatsApp (when WHATSAPP_ACCESS_TOKEN is set), the local chat
 // (always), and the webhook listener (when CLAWDIE_WEBHOOK_LISTEN is set). Routes sends
-// and typing to the channel named by the chat key's prefix.
+// and typing to the channel named by the chat key's prefix, keeping the chunk ledger of
+// outbox entries.
 //
 // Thread-safety: Start and Stop from the main thread; the rest from any thread.
 #ifndef CLAWDIE_SERVICES_GATEWAY_GATEWAY_H_
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
+#include "services/gateway/chunk_ledger.h"
 #include "services/gateway/local_channel.h"
 #include "services/gateway/telegram_channel.h"
 #include "services/gateway/webhook_server.h"
@@ -32,6 +34,13 @@ struct GatewayOptions {
   std::string webhook_listen;  // "host:port", empty for none
   std::string whatsapp_webhook_path = "/webhook";
   std::string telegram_webhook_path = "/telegram";
+  std::string chunk_ledger_path;  // chunk_ledger.h; "" keeps it in memory only
+};
+
+// What Gateway::Send delivered.
+struct SentReply {
+  std::vector<std::string> platform_ids;  // every chunk's platform id, in order
+  int already_delivered = 0;              // how many of them earlier attempts delivered
 };
 
 // Reads the gateway's keys (docs/gateway.md). InvalidArgument naming the key for values
@@ -49,11 +58,13 @@ class Gateway {
   absl::Status Start();
   void Stop();
 
-  // Sends to the channel of `chat_key`'s prefix. InvalidArgument for an unknown prefix,
-  // FailedPrecondition for a channel that is not configured.
-  absl::StatusOr<std::vector<std::string>> Send(const std::string& chat_key,
-                                                const std::string& text,
-                                                const std::string& reply_to);
+  // Sends to the channel of `chat_key`'s prefix. With an `outbox_id` (not 0) the chunk
+  // ledger makes retries of the same entry resume after the chunks already delivered and
+  // answers a completely delivered entry without sending it again; Unavailable while another
+  // attempt of the entry is sending. InvalidArgument for an unknown prefix,
+  // FailedPrecondition for a channel that is not configured; the channel's errors otherwise.
+  absl::StatusOr<SentReply> Send(const std::string& chat_key, const std::string& text,
+                                 const std::string& reply_to, int64_t outbox_id = 0);
   absl::Status SetTyping(const std::string& chat_key, bool on);
   std::vector<ChannelStatus> Status() const;
 
@@ -62,6 +73,13 @@ class Gateway {
   int webhook_port() const { return webhook_port_; }
 
  private:
+  absl::StatusOr<std::vector<std::string>> SendToChannel(const std::string& chat_key,
+                                                         const std::string& text,
+                                                         const std::string& reply_to,
+                                                         ChunkProgress* progress);
+  absl::StatusOr<SentReply> SendOutboxEntry(const std::string& chat_key, const std::string& text,
+                                            const std::string& reply_to, int64_t outbox_id);
+
   GatewayOptions options_;
   Ingester* ingester_;
   Clock* clock_;
@@ -75,6 +93,7 @@ class Gateway {
   std::unique_ptr<WebhookServer> webhooks_;
   int webhook_port_ = 0;
   Wakeup stop_;
+  std::unique_ptr<ChunkLedger> ledger_;
 };
 
 }  // namespace clawdie::gateway

@@ -26,10 +26,11 @@ grpc::Status GatewayService::Send(grpc::ServerContext* context,
                                   const clawdie::v1::SendRequest* request,
                                   clawdie::v1::SendResponse* response) {
   GetLogger("gateway")->debug("send outbox {} to {}", request->outbox_id(), request->chat_jid());
-  absl::StatusOr<std::vector<std::string>> ids =
-      gateway_->Send(request->chat_jid(), request->text(), request->reply_to_platform_id());
-  if (!ids.ok()) return ToGrpcStatus(ids.status());
-  for (const std::string& id : *ids) response->add_platform_message_ids(id);
+  absl::StatusOr<SentReply> sent = gateway_->Send(
+      request->chat_jid(), request->text(), request->reply_to_platform_id(), request->outbox_id());
+  if (!sent.ok()) return ToGrpcStatus(sent.status());
+  for (const std::string& id : sent->platform_ids) response->add_platform_message_ids(id);
+  response->set_chunks_already_delivered(sent->already_delivered);
   return grpc::Status::OK;
 }
 

@@ -48,13 +48,52 @@ struct InboundMessage {
   std::vector<InboundAttachment> attachments;
 };
 
-// Hands a normalised message to the router. Success means the router has stored it (or
-// knows it already) so the channel may confirm the update upstream. Unavailable means
-// "try again later": the channel must keep the update unconfirmed.
+// True for router errors after which the same call may succeed later (the router or its
+// store is down, slow or busy). A channel then leaves the platform's update unconfirmed;
+// after any other error retrying cannot help, so the channel logs it and moves on.
+inline bool RouterMayAcceptLater(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What a platform reported about a message the gateway sent (WhatsApp status callbacks).
+struct DeliveryReport {
+  std::string chat_key;             // "wa:4670…"
+  std::string platform_message_id;  // the wamid
+  int64_t outbox_id = 0;            // the outbox entry it was sent for, 0 when unknown
+  std::string state;                // "sent", "delivered", "read", "failed"
+  std::string error;                // "<code>: <title>" for failed
+  absl::Time time = absl::UnixEpoch();
+};
+
+// The router as the channels see it. Each call's success means the router has recorded what
+// it was told, so the channel may confirm the platform's update or callback; Unavailable (or
+// DeadlineExceeded) means "try again later" and the channel must leave it unconfirmed so the
+// platform delivers it again.
 class Ingester {
  public:
   virtual ~Ingester() = default;
+
+  // Hands a normalised message to the router: OK once it is stored (or known already).
   virtual absl::Status Ingest(const InboundMessage& message) = 0;
+
+  // The chat `from_key` now lives at `to_key` (a Telegram group became a supergroup): a group
+  // registered on the old key follows it. The default accepts and forgets, for ingesters
+  // that only take messages (tests, benchmarks).
+  virtual absl::Status MigrateChat(const std::string& from_key, const std::string& to_key) {
+    return absl::OkStatus();
+  }
+
+  // Passes a platform's delivery report on to the outbox entry. NotFound when the router
+  // knows no entry holding the message. The default accepts and forgets, as above.
+  virtual absl::Status ReportDelivery(const DeliveryReport& report) { return absl::OkStatus(); }
 };
 
 }  // namespace clawdie::gateway

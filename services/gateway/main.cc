@@ -10,6 +10,7 @@
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_service.h"
 #include "services/gateway/router_client.h"
+#include "services/gateway/router_watch.h"
 
 namespace {
 
@@ -49,8 +50,14 @@ int main(int argc, char** argv) {
   server.AddService(&service, "clawdie.v1.Gateway");
   started = server.Start();
   if (!started.ok()) return Fail("start", started);
-  int code = clawdie::ServeUntilSignal(&server);
+
+  // Health is SERVING only while the router can take messages.
+  clawdie::gateway::RouterWatch watch(*router_channel, absl::Seconds(1),
+                                      [&server](bool up) { server.SetServing(up); });
+  watch.Start();
+  server.Wait();
+  watch.Stop();
   service.Shutdown();
   gateway.Stop();
-  return code;
+  return 0;
 }

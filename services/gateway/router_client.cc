@@ -28,6 +28,16 @@ void FillChat(const InboundMessage& m, clawdie::v1::Chat* chat) {
   }
 }
 
+// `status` of a router call as an absl::Status with `what` in front. A router that does not
+// answer in time is treated like one that is down.
+absl::Status RouterStatus(const grpc::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(what + ": " + status.error_message());
+  }
+  return Annotate(FromGrpcStatus(status), what);
+}
+
 }  // namespace
 
 void ToIngestRequest(const InboundMessage& m, clawdie::v1::IngestRequest* request) {
@@ -56,6 +66,14 @@ void ToIngestRequest(const InboundMessage& m, clawdie::v1::IngestRequest* reques
   FillChat(m, request->mutable_chat());
 }
 
+clawdie::v1::PlatformDeliveryState ToPlatformDeliveryState(const std::string& state) {
+  if (state == "sent") return clawdie::v1::PLATFORM_DELIVERY_STATE_SENT;
+  if (state == "delivered") return clawdie::v1::PLATFORM_DELIVERY_STATE_DELIVERED;
+  if (state == "read") return clawdie::v1::PLATFORM_DELIVERY_STATE_READ;
+  if (state == "failed") return clawdie::v1::PLATFORM_DELIVERY_STATE_FAILED;
+  return clawdie::v1::PLATFORM_DELIVERY_STATE_UNSPECIFIED;
+}
+
 RouterIngester::RouterIngester(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
     : stub_(clawdie::v1::Router::NewStub(channel)), timeout_(timeout) {}
 
@@ -66,14 +84,34 @@ absl::Status RouterIngester::Ingest(const InboundMessage& message) {
   grpc::ClientContext context;
   PrepareContext(&context, timeout_);
   grpc::Status status = stub_->Ingest(&context, request, &response);
-  if (status.ok()) return absl::OkStatus();
-  std::string cause = "ingest " + message.chat_key + "#" + message.platform_message_id + ": " +
-                      status.error_message();
-  // A router that does not answer in time is treated like one that is down.
-  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::UnavailableError(cause);
-  }
-  return Annotate(FromGrpcStatus(status), "ingest " + message.chat_key);
+  return RouterStatus(status, "ingest " + message.chat_key + "#" + message.platform_message_id);
+}
+
+absl::Status RouterIngester::MigrateChat(const std::string& from_key, const std::string& to_key) {
+  clawdie::v1::MigrateChatRequest request;
+  request.set_from_chat_jid(from_key);
+  request.set_to_chat_jid(to_key);
+  clawdie::v1::MigrateChatResponse response;
+  grpc::ClientContext context;
+  PrepareContext(&context, timeout_);
+  grpc::Status status = stub_->MigrateChat(&context, request, &response);
+  return RouterStatus(status, "migrate chat " + from_key + " to " + to_key);
+}
+
+absl::Status RouterIngester::ReportDelivery(const DeliveryReport& report) {
+  clawdie::v1::ReportDeliveryRequest request;
+  clawdie::v1::DeliveryReceipt* receipt = request.mutable_receipt();
+  receipt->set_chat_jid(report.chat_key);
+  receipt->set_platform_message_id(report.platform_message_id);
+  receipt->set_outbox_id(report.outbox_id);
+  receipt->set_state(ToPlatformDeliveryState(report.state));
+  receipt->set_error(report.error);
+  receipt->mutable_time()->set_seconds(absl::ToUnixSeconds(report.time));
+  clawdie::v1::ReportDeliveryResponse response;
+  grpc::ClientContext context;
+  PrepareContext(&context, timeout_);
+  grpc::Status status = stub_->ReportDelivery(&context, request, &response);
+  return RouterStatus(status, "report " + report.state + " of " + report.platform_message_id);
 }
 
 }  // namespace clawdie::gateway

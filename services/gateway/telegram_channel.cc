@@ -2,10 +2,44 @@
 #include "services/gateway/telegram_channel.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/logging.h"
 
 namespace clawdie::gateway {
+namespace {
+
+constexpr size_t kRememberedWebhookUpdates = 4096;
+
+// Compares SHA-256 digests in constant time, so neither the secret's bytes nor its length
+// can be learned from response times.
+bool SecretMatches(const std::string& secret, const std::string& given) {
+  if (secret.empty()) return false;
+  unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+  unsigned int want_len = 0, got_len = 0;
+  if (EVP_Digest(secret.data(), secret.size(), want, &want_len, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(given.data(), given.size(), got, &got_len, EVP_sha256(), nullptr) != 1) {
+    return false;
+  }
+  return want_len == got_len && CRYPTO_memcmp(want, got, want_len) == 0;
+}
+
+}  // namespace
+
+bool RecentIds::Contains(int64_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ids_.count(id) > 0;
+}
+
+void RecentIds::Add(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ids_.insert(id).second) return;
+  order_.push_back(id);
+  if (order_.size() > kRememberedWebhookUpdates) {
+    ids_.erase(order_.front());
+    order_.pop_front();
+  }
+}
 
 TelegramChannel::TelegramChannel(TelegramChannelOptions options, Ingester* ingester, Clock* clock)
     : options_(std::move(options)), ingester_(ingester), clock_(clock) {}
@@ -25,6 +59,12 @@ absl::Status TelegramChannel::Start() {
 
   sender_ =
       std::make_unique<TelegramSender>(client_.get(), state_.get(), clock_, options_.send, &stop_);
+  sender_->SetMigrationListener([this](const std::string& from, const std::string& to) {
+    // Found while sending: tell the router too. The update announcing the migration (kept
+    // unconfirmed until the router took it) is the reliable path; this one is best effort.
+    absl::Status told = ingester_->MigrateChat(from, to);
+    if (!told.ok()) GetLogger("telegram")->warn("{}", std::string(told.message()));
+  });
   typing_ = std::make_unique<TypingRefresher>(clock_, [this](const std::string& chat_key) {
     absl::StatusOr<TelegramTarget> target = ParseTelegramChatKey(state_->Resolve(chat_key));
     if (!target.ok() || state_->IsBlocked(chat_key)) return;
@@ -59,9 +99,10 @@ void TelegramChannel::Stop() {
 
 absl::StatusOr<std::vector<std::string>> TelegramChannel::Send(const std::string& chat_key,
                                                                const std::string& text,
-                                                               const std::string& reply_to) {
+                                                               const std::string& reply_to,
+                                                               ChunkProgress* progress) {
   if (!sender_) return absl::UnavailableError("send " + chat_key + ": Telegram not started");
-  absl::StatusOr<std::vector<std::string>> ids = sender_->Send(chat_key, text, reply_to);
+  absl::StatusOr<std::vector<std::string>> ids = sender_->Send(chat_key, text, reply_to, progress);
   if (ids.ok()) health_.CountSent(static_cast<int64_t>(ids->size()));
   return ids;
 }
@@ -72,22 +113,25 @@ void TelegramChannel::SetTyping(const std::string& chat_key, bool on) {
 
 HttpReply TelegramChannel::HandleWebhook(const std::string& body,
                                          const std::string& secret_header) {
-  const std::string& secret = options_.webhook_secret;
-  if (secret.empty() || secret_header.size() != secret.size() ||
-      CRYPTO_memcmp(secret_header.data(), secret.data(), secret.size()) != 0) {
+  if (!SecretMatches(options_.webhook_secret, secret_header)) {
+    GetLogger("telegram")->warn("webhook: refused a request without the right secret token");
     return {401, "bad secret token"};
   }
   nlohmann::json update = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!update.is_object()) return {400, "not an update"};
   int64_t id = update.value("update_id", int64_t{-1});
-  if (id >= 0 && id < state_->offset()) return {200, "ok"};  // already handled
+  if (id >= 0 && webhook_updates_.Contains(id)) return {200, "ok"};  // a redelivery
   absl::Status handled = dispatcher_->Handle(update);
   if (!handled.ok()) {
-    health_.Failed(std::string(handled.message()), clock_->Now());
+    // Telegram delivers it again later; nothing is lost.
+    std::string error =
+        "webhook update " + std::to_string(id) + ": " + std::string(handled.message());
+    GetLogger("telegram")->warn("{}", error);
+    health_.Failed(error, clock_->Now());
     return {503, "try again later"};
   }
-  absl::Status saved = state_->ConfirmUpTo(id + 1);
-  if (!saved.ok()) GetLogger("telegram")->error("{}", std::string(saved.message()));
+  health_.Connected();
+  if (id >= 0) webhook_updates_.Add(id);
   return {200, "ok"};
 }
 

@@ -6,7 +6,10 @@
 #ifndef CLAWDIE_SERVICES_GATEWAY_TELEGRAM_CHANNEL_H_
 #define CLAWDIE_SERVICES_GATEWAY_TELEGRAM_CHANNEL_H_
 
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +34,20 @@ struct TelegramChannelOptions {
   TelegramSenderOptions send;
 };
 
+// The last few thousand update ids answered 200 in webhook mode. Telegram may deliver
+// updates concurrently and retries only the ones that failed, so the poll offset ("every id
+// below was handled") does not describe webhook progress.
+class RecentIds {
+ public:
+  bool Contains(int64_t id) const;
+  void Add(int64_t id);
+
+ private:
+  mutable std::mutex mu_;
+  std::set<int64_t> ids_;
+  std::deque<int64_t> order_;
+};
+
 class TelegramChannel {
  public:
   // `ingester` and `clock` are not owned and must outlive the channel.
@@ -43,12 +60,16 @@ class TelegramChannel {
   absl::Status Start();
   void Stop();
 
+  // As TelegramSender::Send.
   absl::StatusOr<std::vector<std::string>> Send(const std::string& chat_key,
                                                 const std::string& text,
-                                                const std::string& reply_to);
+                                                const std::string& reply_to,
+                                                ChunkProgress* progress = nullptr);
   void SetTyping(const std::string& chat_key, bool on);
-  // Webhook mode: one update POSTed by Telegram. 401 on a wrong secret header (checked in
-  // constant time), 503 when Ingest failed (Telegram redelivers), else 200.
+  // Webhook mode: one update POSTed by Telegram. 401 on a missing or wrong secret header
+  // (checked in constant time; nothing is parsed), 400 for a body that is not an update, 503
+  // when the router could not take it (Telegram delivers it again), else 200. An update_id
+  // answered 200 before is answered 200 again without being handled twice.
   HttpReply HandleWebhook(const std::string& body, const std::string& secret_header);
   ChannelStatus Status() const;
 
@@ -65,6 +86,7 @@ class TelegramChannel {
   std::unique_ptr<TelegramDispatcher> dispatcher_;
   std::unique_ptr<TelegramPoller> poller_;
   std::thread poll_thread_;
+  RecentIds webhook_updates_;
 };
 
 }  // namespace clawdie::gateway

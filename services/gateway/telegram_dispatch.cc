@@ -29,9 +29,7 @@ absl::Status TelegramDispatcher::Handle(const nlohmann::json& update) {
       Answer(*event);
       return absl::OkStatus();
     case TelegramEvent::Kind::kMigration:
-      log->info("chat {} migrated to {}", event->chat_key, event->migrate_to_key);
-      // TODO(#6): tell the router so a registered group follows the new chat key.
-      return state_->AddMigration(event->chat_key, event->migrate_to_key);
+      return Migrate(event->chat_key, event->migrate_to_key);
     case TelegramEvent::Kind::kMembership:
       log->info("chat {}: bot {}", event->chat_key,
                 event->blocked ? "blocked or removed" : "allowed");
@@ -63,6 +61,19 @@ absl::Status TelegramDispatcher::IngestOnce(const InboundMessage& message) {
     recent_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
+  return absl::OkStatus();
+}
+
+absl::Status TelegramDispatcher::Migrate(const std::string& from_key, const std::string& to_key) {
+  auto log = GetLogger("telegram");
+  log->info("chat {} migrated to {}", from_key, to_key);
+  // Sends follow the new key from now on, whatever the router says.
+  absl::Status saved = state_->AddMigration(from_key, to_key);
+  if (!saved.ok()) return saved;
+  absl::Status told = ingester_->MigrateChat(from_key, to_key);
+  if (told.ok() || RouterMayAcceptLater(told)) return told;
+  // E.g. the new key is registered as another group: only the operator can settle that.
+  log->error("{}", std::string(told.message()));
   return absl::OkStatus();
 }
 

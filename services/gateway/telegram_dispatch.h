@@ -1,6 +1,7 @@
 // Acts on one Telegram update, for both long polling and the webhook: ingests messages,
-// answers /chatid and /ping, records migrations and blocks. Success means the update may be
-// confirmed upstream; an error (the router could not take the message) means it must not.
+// answers /chatid and /ping, records migrations (and tells the router) and blocks. Success means
+// the update may be confirmed upstream; an error (the router could not take the message) means it
+// must not.
 //
 // Thread-safety: Handle may be called from several threads.
 #ifndef CLAWDIE_SERVICES_GATEWAY_TELEGRAM_DISPATCH_H_
@@ -34,6 +35,9 @@ class TelegramDispatcher {
 
  private:
   absl::Status IngestOnce(const InboundMessage& message);
+  // Records a chat migration and tells the router, so a registered group follows the chat.
+  // An error means the update must stay unconfirmed.
+  absl::Status Migrate(const std::string& from_key, const std::string& to_key);
   void Answer(const TelegramEvent& event);
 
   BotIdentity bot_;

@@ -43,17 +43,18 @@ TelegramSender::TelegramSender(TelegramClient* client, TelegramState* state, Clo
 
 absl::StatusOr<std::vector<std::string>> TelegramSender::Send(const std::string& chat_key,
                                                               const std::string& text,
-                                                              const std::string& reply_to) {
+                                                              const std::string& reply_to,
+                                                              ChunkProgress* progress) {
   if (text.empty()) return absl::InvalidArgumentError("send " + chat_key + ": empty text");
-  return Deliver(chat_key, SplitMessage(text, options_.chunk_limit), true,
-                 ParseMessageId(reply_to));
+  return Deliver(chat_key, SplitMessage(text, options_.chunk_limit), true, ParseMessageId(reply_to),
+                 progress);
 }
 
 absl::StatusOr<std::vector<std::string>> TelegramSender::SendPlain(const std::string& chat_key,
                                                                    const std::string& text,
                                                                    int64_t reply_to) {
   if (text.empty()) return absl::InvalidArgumentError("send " + chat_key + ": empty text");
-  return Deliver(chat_key, SplitMessage(text, options_.chunk_limit), false, reply_to);
+  return Deliver(chat_key, SplitMessage(text, options_.chunk_limit), false, reply_to, nullptr);
 }
 
 int64_t TelegramSender::sent_count() const {
@@ -70,7 +71,8 @@ std::shared_ptr<std::mutex> TelegramSender::ChatLock(const std::string& chat_key
 
 absl::StatusOr<std::vector<std::string>> TelegramSender::Deliver(const std::string& chat_key,
                                                                  const std::vector<Chunk>& chunks,
-                                                                 bool markdown, int64_t reply_to) {
+                                                                 bool markdown, int64_t reply_to,
+                                                                 ChunkProgress* progress) {
   Delivery d;
   d.key = state_->Resolve(chat_key);
   absl::StatusOr<TelegramTarget> target = ParseTelegramChatKey(d.key);
@@ -86,10 +88,12 @@ absl::StatusOr<std::vector<std::string>> TelegramSender::Deliver(const std::stri
   std::shared_ptr<std::mutex> chat_lock = ChatLock(d.key);
   std::lock_guard<std::mutex> lock(*chat_lock);
   std::vector<std::string> ids;
-  for (const Chunk& chunk : chunks) {
-    absl::StatusOr<std::string> id = SendChunk(d, chunk, markdown, ids.empty() ? reply_to : 0);
-    if (!id.ok()) return id.status();
+  if (progress != nullptr) ids = progress->delivered;
+  for (size_t i = ids.size(); i < chunks.size(); ++i) {
+    absl::StatusOr<std::string> id = SendChunk(d, chunks[i], markdown, ids.empty() ? reply_to : 0);
+    if (!id.ok()) return WithDeliveredChunks(id.status(), ids, chunks.size());
     ids.push_back(*id);
+    if (progress != nullptr && progress->on_chunk) progress->on_chunk(ids, chunks.size());
   }
   return ids;
 }
@@ -143,6 +147,7 @@ absl::Status TelegramSender::HandleError(Delivery& d, const TelegramReply& reply
     log->info("chat {} migrated to {}", d.key, to);
     absl::Status saved = state_->AddMigration(d.key, to);
     if (!saved.ok()) log->warn("{}", std::string(saved.message()));
+    if (on_migrated_) on_migrated_(d.key, to);
     d.key = to;
     d.target = {reply.migrate_to_chat_id, 0};
     return absl::OkStatus();

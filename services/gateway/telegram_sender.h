@@ -9,6 +9,7 @@
 #ifndef CLAWDIE_SERVICES_GATEWAY_TELEGRAM_SENDER_H_
 #define CLAWDIE_SERVICES_GATEWAY_TELEGRAM_SENDER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,14 +42,22 @@ class TelegramSender {
                  TelegramSenderOptions options, Wakeup* stop = nullptr);
 
   // Delivers `text` to `chat_key`, replying to `reply_to` (a platform message id, may be
-  // empty) with the first chunk. Returns the message ids of the chunks in order.
-  // Errors: InvalidArgument (bad chat key, empty text, or a request Telegram refuses),
-  // FailedPrecondition (the bot is blocked in or removed from the chat), NotFound (the
-  // forum topic is gone), Unavailable (retries exhausted; safe to try again later),
-  // Cancelled (shutdown).
+  // empty) with the first chunk. Returns the message ids of the chunks in order. With
+  // `progress`, the chunks it lists as delivered are skipped (their ids lead the result) and
+  // each chunk sent is reported to it. Errors: InvalidArgument (bad chat key, empty text, or
+  // a request Telegram refuses), FailedPrecondition (the bot is blocked in or removed from
+  // the chat), NotFound (the forum topic is gone), Unavailable (retries exhausted; safe to try
+  // again later), Cancelled (shutdown); after some chunks went out the message names them.
   absl::StatusOr<std::vector<std::string>> Send(const std::string& chat_key,
                                                 const std::string& text,
-                                                const std::string& reply_to = "");
+                                                const std::string& reply_to = "",
+                                                ChunkProgress* progress = nullptr);
+
+  // Called (on the sending thread) when Telegram answers a send with migrate_to_chat_id,
+  // after the migration was recorded; set before the first Send.
+  void SetMigrationListener(std::function<void(const std::string&, const std::string&)> listener) {
+    on_migrated_ = std::move(listener);
+  }
 
   // Sends plain text (commands' answers) with pacing and retries, no Markdown.
   absl::StatusOr<std::vector<std::string>> SendPlain(const std::string& chat_key,
@@ -61,7 +70,7 @@ class TelegramSender {
   struct Delivery;
   absl::StatusOr<std::vector<std::string>> Deliver(const std::string& chat_key,
                                                    const std::vector<Chunk>& chunks, bool markdown,
-                                                   int64_t reply_to);
+                                                   int64_t reply_to, ChunkProgress* progress);
   absl::StatusOr<std::string> SendChunk(Delivery& d, const Chunk& chunk, bool markdown,
                                         int64_t reply_to);
   absl::Status HandleError(Delivery& d, const TelegramReply& reply, bool* html);
@@ -73,6 +82,7 @@ class TelegramSender {
   Clock* clock_;
   TelegramSenderOptions options_;
   Wakeup* stop_;
+  std::function<void(const std::string&, const std::string&)> on_migrated_;
   Pacer pacer_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<std::mutex>> chat_locks_;

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/gateway/channel_status.h"
+#include "services/gateway/chunker.h"
 #include "services/gateway/clock.h"
 #include "services/gateway/http_client.h"
 #include "services/gateway/inbound.h"
@@ -40,6 +41,7 @@ struct WhatsAppStatus {
   std::string status;      // "sent", "delivered", "read", "failed"
   std::string recipient;   // "wa:<number>"
   std::string error;       // "<code>: <title>" for failed
+  absl::Time time = absl::UnixEpoch();
 };
 
 struct WhatsAppWebhookBatch {
@@ -51,16 +53,27 @@ struct WhatsAppWebhookBatch {
 // Account notification.
 absl::StatusOr<WhatsAppWebhookBatch> ParseWhatsAppWebhook(const std::string& body);
 
-// Latest delivery state per sent message id (bounded; oldest forgotten first).
+// Per sent message id (bounded; oldest forgotten first): the outbox entry it was sent for
+// and the latest delivery state the platform reported.
 class DeliveryTracker {
  public:
+  // The gateway sent `message_id` for outbox entry `outbox_id` (0 for none).
+  void RememberSent(const std::string& message_id, int64_t outbox_id);
   void Update(const WhatsAppStatus& status);
   // The last status of `message_id`, or "" when unknown.
   std::string StateOf(const std::string& message_id) const;
+  // The outbox entry `message_id` was sent for, 0 when unknown (e.g. sent before a restart).
+  int64_t OutboxOf(const std::string& message_id) const;
 
  private:
+  struct Tracked {
+    std::string state;
+    int64_t outbox_id = 0;
+  };
+  Tracked& TrackLocked(const std::string& message_id);
+
   mutable std::mutex mu_;
-  std::map<std::string, WhatsAppStatus> states_;
+  std::map<std::string, Tracked> tracked_;
   std::deque<std::string> order_;
 };
 
@@ -81,13 +94,17 @@ class WhatsAppWebhook {
                                const std::string& challenge) const;
 
   // POST: 401 when the signature does not match (nothing parsed, nothing ingested);
-  // 400 for a body that is not a notification; 503 when Ingest failed (Meta retries the
-  // delivery); 200 when every message was ingested or already known.
+  // 400 for a body that is not a notification; 503 when the router could not take a message
+  // or a status report for now (Meta retries the delivery); 200 when every message was
+  // ingested or already known and every status was passed on (or is one the router cannot
+  // place, e.g. of a message not sent through the outbox).
   HttpReply HandleNotification(const std::string& body, const std::string& signature);
 
  private:
   bool Seen(const std::string& message_id);
   void Remember(const std::string& message_id);
+  // Records `status` and passes it on to the router. False when the router may take it later.
+  bool PassOn(const WhatsAppStatus& status);
 
   std::string app_secret_;
   std::string verify_token_;
@@ -127,10 +144,11 @@ class WhatsAppSender {
       : client_(client), clock_(clock), stop_(stop) {}
 
   // Returns the wamids of the chunks in order; errors as WhatsAppClient::SendText, with
-  // Unavailable only after the retries.
+  // Unavailable only after the retries. `progress` as for TelegramSender::Send.
   absl::StatusOr<std::vector<std::string>> Send(const std::string& chat_key,
                                                 const std::string& text,
-                                                const std::string& reply_to = "");
+                                                const std::string& reply_to = "",
+                                                ChunkProgress* progress = nullptr);
 
  private:
   WhatsAppClient* client_;

@@ -76,10 +76,14 @@ absl::StatusOr<std::string> WhatsAppClient::SendText(const std::string& chat_key
 
 absl::StatusOr<std::vector<std::string>> WhatsAppSender::Send(const std::string& chat_key,
                                                               const std::string& text,
-                                                              const std::string& reply_to) {
+                                                              const std::string& reply_to,
+                                                              ChunkProgress* progress) {
   if (text.empty()) return absl::InvalidArgumentError("send " + chat_key + ": empty text");
+  std::vector<Chunk> chunks = SplitMessage(text, kTelegramMessageLimit);
   std::vector<std::string> ids;
-  for (const Chunk& chunk : SplitMessage(text, kTelegramMessageLimit)) {
+  if (progress != nullptr) ids = progress->delivered;
+  for (size_t i = ids.size(); i < chunks.size(); ++i) {
+    const Chunk& chunk = chunks[i];
     absl::Duration backoff = absl::Seconds(1);
     absl::StatusOr<std::string> id;
     for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
@@ -90,12 +94,15 @@ absl::StatusOr<std::vector<std::string>> WhatsAppSender::Send(const std::string&
           ->warn("{}; retrying in {}", std::string(id.status().message()),
                  absl::FormatDuration(backoff));
       if (clock_->SleepFor(backoff, stop_)) {
-        return absl::CancelledError("send " + chat_key + ": gateway shutting down");
+        return WithDeliveredChunks(
+            absl::CancelledError("send " + chat_key + ": gateway shutting down"), ids,
+            chunks.size());
       }
       backoff = std::min(backoff * 2, absl::Seconds(30));
     }
-    if (!id.ok()) return id.status();
+    if (!id.ok()) return WithDeliveredChunks(id.status(), ids, chunks.size());
     ids.push_back(*id);
+    if (progress != nullptr && progress->on_chunk) progress->on_chunk(ids, chunks.size());
   }
   return ids;
 }

@@ -95,7 +95,8 @@ InboundMessage NormalizeMessage(const json& msg, const std::map<std::string, std
 }
 
 WhatsAppStatus NormalizeStatus(const json& s) {
-  WhatsAppStatus status{Str(s, "id"), Str(s, "status"), "wa:" + Str(s, "recipient_id"), ""};
+  WhatsAppStatus status{Str(s, "id"), Str(s, "status"), "wa:" + Str(s, "recipient_id"), "",
+                        absl::FromUnixSeconds(std::atoll(Str(s, "timestamp").c_str()))};
   auto errors = s.find("errors");
   if (errors != s.end() && errors->is_array() && !errors->empty()) {
     const json& e = errors->front();
@@ -167,20 +168,36 @@ absl::StatusOr<WhatsAppWebhookBatch> ParseWhatsAppWebhook(const std::string& bod
   }
 }
 
-void DeliveryTracker::Update(const WhatsAppStatus& status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = states_.insert_or_assign(status.message_id, status);
-  if (inserted) order_.push_back(status.message_id);
+DeliveryTracker::Tracked& DeliveryTracker::TrackLocked(const std::string& message_id) {
+  auto [it, inserted] = tracked_.try_emplace(message_id);
+  if (inserted) order_.push_back(message_id);
   if (order_.size() > kRemembered) {
-    states_.erase(order_.front());
+    tracked_.erase(order_.front());  // the oldest, never the one just added
     order_.pop_front();
   }
+  return it->second;
+}
+
+void DeliveryTracker::RememberSent(const std::string& message_id, int64_t outbox_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TrackLocked(message_id).outbox_id = outbox_id;
+}
+
+void DeliveryTracker::Update(const WhatsAppStatus& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TrackLocked(status.message_id).state = status.status;
 }
 
 std::string DeliveryTracker::StateOf(const std::string& message_id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = states_.find(message_id);
-  return it == states_.end() ? "" : it->second.status;
+  auto it = tracked_.find(message_id);
+  return it == tracked_.end() ? "" : it->second.state;
+}
+
+int64_t DeliveryTracker::OutboxOf(const std::string& message_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tracked_.find(message_id);
+  return it == tracked_.end() ? 0 : it->second.outbox_id;
 }
 
 WhatsAppWebhook::WhatsAppWebhook(std::string app_secret, std::string verify_token,
@@ -226,11 +243,6 @@ HttpReply WhatsAppWebhook::HandleNotification(const std::string& body,
     log->warn("webhook: {}", std::string(batch.status().message()));
     return {400, "not a notification"};
   }
-  for (const WhatsAppStatus& s : batch->statuses) {
-    tracker_->Update(s);
-    if (s.status == "failed")
-      log->warn("message {} to {} failed: {}", s.message_id, s.recipient, s.error);
-  }
   for (const InboundMessage& m : batch->messages) {
     if (Seen(m.platform_message_id)) continue;
     absl::Status status = ingester_->Ingest(m);
@@ -243,8 +255,33 @@ HttpReply WhatsAppWebhook::HandleNotification(const std::string& body,
     Remember(m.platform_message_id);
     health_->CountReceived();
   }
+  for (const WhatsAppStatus& s : batch->statuses) {
+    if (!PassOn(s)) return {503, "try again later"};
+  }
   health_->Connected();
   return {200, "ok"};
+}
+
+bool WhatsAppWebhook::PassOn(const WhatsAppStatus& s) {
+  auto log = GetLogger("whatsapp");
+  tracker_->Update(s);
+  if (s.status == "failed") {
+    log->warn("message {} to {} failed: {}", s.message_id, s.recipient, s.error);
+  }
+  DeliveryReport report{s.recipient, s.message_id, tracker_->OutboxOf(s.message_id),
+                        s.status,    s.error,      s.time};
+  absl::Status status = ingester_->ReportDelivery(report);
+  if (status.ok()) return true;
+  if (RouterMayAcceptLater(status)) {
+    health_->Failed(
+        "report " + s.status + " of " + s.message_id + ": " + std::string(status.message()),
+        absl::Now());
+    return false;
+  }
+  // Not one of the outbox's messages, or a status the router does not know: nothing to retry.
+  log->debug("status {} of {} not recorded: {}", s.status, s.message_id,
+             std::string(status.message()));
+  return true;
 }
 
 }  // namespace clawdie::gateway

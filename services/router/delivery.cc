@@ -1,10 +1,37 @@
 #include "services/router/delivery.h"
 
+#include <algorithm>
+#include <atomic>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
 #include "services/router/policy.h"
 #include "services/router/proto_time.h"
 #include "services/router/router_log.h"
 
 namespace clawdie::router {
+namespace {
+
+// The store was restarting or the call's answer was lost: the same request may succeed.
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) || absl::IsAborted(status);
+}
+
+// A key no other outbox write of this or any other router process uses: a random prefix
+// drawn once per process and a counter.
+std::string NextDedupKey() {
+  static const std::string prefix = [] {
+    std::random_device random;
+    return absl::StrCat(absl::Hex(random(), absl::kZeroPad8), absl::Hex(random(), absl::kZeroPad8),
+                        absl::Hex(random(), absl::kZeroPad8), absl::Hex(random(), absl::kZeroPad8));
+  }();
+  static std::atomic<uint64_t> counter{0};
+  return absl::StrCat(prefix, "-", counter.fetch_add(1));
+}
+
+}  // namespace
 
 Deliverer::Deliverer(StoreClient* store, GatewayClient* gateway, const Clock* clock,
                      Executor* executor)
@@ -16,7 +43,17 @@ absl::StatusOr<pb::OutboxEntry> Deliverer::Enqueue(const std::string& chat_jid,
   request.mutable_entry()->set_chat_jid(chat_jid);
   request.mutable_entry()->set_text(text);
   request.mutable_entry()->set_run_id(run_id);
+  request.set_dedup_key(NextDedupKey());
   absl::StatusOr<pb::OutboxEntry> entry = store_->EnqueueOutbox(request);
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (absl::Duration waited;
+       !entry.ok() && IsTransient(entry.status()) && waited < absl::Seconds(30);
+       waited += backoff, backoff = std::min(backoff * 2, absl::Seconds(2))) {
+    Log()->warn("outbox for {}: {}; retrying in {}", chat_jid,
+                std::string(entry.status().message()), absl::FormatDuration(backoff));
+    absl::SleepFor(backoff);
+    entry = store_->EnqueueOutbox(request);
+  }
   if (!entry.ok()) return entry.status();
   executor_->Post([this, copy = *entry] { Attempt(copy); });
   return entry;

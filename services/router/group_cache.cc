@@ -132,6 +132,11 @@ absl::StatusOr<pb::Run> GroupCachingStore::BeginRun(const pb::BeginRunRequest& r
   return inner_->BeginRun(request);
 }
 
+absl::StatusOr<pb::BeginMessageRunResponse> GroupCachingStore::BeginMessageRun(
+    const pb::BeginMessageRunRequest& request) {
+  return inner_->BeginMessageRun(request);
+}
+
 absl::StatusOr<pb::Run> GroupCachingStore::UpdateRun(const pb::UpdateRunRequest& request) {
   return inner_->UpdateRun(request);
 }
@@ -191,6 +196,11 @@ absl::StatusOr<pb::OutboxEntry> GroupCachingStore::MarkDelivered(
 absl::StatusOr<pb::OutboxEntry> GroupCachingStore::MarkFailed(
     const pb::MarkFailedRequest& request) {
   return inner_->MarkFailed(request);
+}
+
+absl::StatusOr<pb::OutboxEntry> GroupCachingStore::RecordReceipt(
+    const pb::RecordReceiptRequest& request) {
+  return inner_->RecordReceipt(request);
 }
 
 }  // namespace clawdie::router

@@ -44,6 +44,8 @@ class GroupCachingStore : public StoreClient {
   absl::StatusOr<pb::Cursor> GetCursor(const pb::GetCursorRequest& request) override;
   absl::StatusOr<pb::Cursor> AdvanceCursor(const pb::AdvanceCursorRequest& request) override;
   absl::StatusOr<pb::Run> BeginRun(const pb::BeginRunRequest& request) override;
+  absl::StatusOr<pb::BeginMessageRunResponse> BeginMessageRun(
+      const pb::BeginMessageRunRequest& request) override;
   absl::StatusOr<pb::Run> UpdateRun(const pb::UpdateRunRequest& request) override;
   absl::StatusOr<pb::ListRunsResponse> ListRuns(const pb::ListRunsRequest& request) override;
   absl::StatusOr<pb::Task> CreateTask(const pb::CreateTaskRequest& request) override;
@@ -60,6 +62,7 @@ class GroupCachingStore : public StoreClient {
       const pb::ListPendingOutboxRequest& request) override;
   absl::StatusOr<pb::OutboxEntry> MarkDelivered(const pb::MarkDeliveredRequest& request) override;
   absl::StatusOr<pb::OutboxEntry> MarkFailed(const pb::MarkFailedRequest& request) override;
+  absl::StatusOr<pb::OutboxEntry> RecordReceipt(const pb::RecordReceiptRequest& request) override;
 
  private:
   struct Entry {

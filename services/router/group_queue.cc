@@ -14,6 +14,18 @@ GroupQueue::MessageDecision GroupQueue::AddMessages(const std::string& folder) {
   return MessageDecision::kQueued;
 }
 
+bool GroupQueue::TryStartMessagesNow(const std::string& folder) {
+  if (active_count_ >= max_concurrent_ || !line_.empty()) return false;
+  auto it = groups_.find(folder);
+  if (it != groups_.end() && (it->second.active || it->second.backoff || HasWork(it->second))) {
+    return false;
+  }
+  GroupState& state = groups_[folder];
+  state.active = true;
+  ++active_count_;
+  return true;
+}
+
 GroupQueue::TaskDecision GroupQueue::AddTask(QueueWork work) {
   work.kind = QueueWork::Kind::kTask;
   std::string folder = work.folder;

@@ -52,6 +52,12 @@ class GroupQueue {
   };
   MessageDecision AddMessages(const std::string& folder);
 
+  // Starts a message run for the group at once when nothing stands in its way: the group has
+  // no run, no backoff and no waiting work, and a slot is free that no waiting group is owed.
+  // Then the group is active, as if TakeStartable had handed out its messages (the caller
+  // calls Finish once the run ended), and the result is true; otherwise nothing changes.
+  bool TryStartMessagesNow(const std::string& folder);
+
   // What to do with a due task.
   enum class TaskDecision {
     kQueued,          // it runs when the group and a slot are free

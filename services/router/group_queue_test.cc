@@ -35,6 +35,41 @@ TEST(GroupQueueTest, StartsAtMostMaxConcurrentAndServesWaitingGroupsFirstInFirst
   EXPECT_EQ(queue.active_count(), 2);
 }
 
+TEST(GroupQueueTest, AnIdleGroupStartsAtOnceWhenASlotIsFreeAndNobodyWaits) {
+  GroupQueue queue(2);
+  EXPECT_TRUE(queue.TryStartMessagesNow("a"));
+  EXPECT_TRUE(queue.IsActive("a"));
+  EXPECT_EQ(queue.active_count(), 1);
+  EXPECT_EQ(queue.AddMessages("a"), GroupQueue::MessageDecision::kPipeIntoActive);
+  EXPECT_FALSE(queue.TryStartMessagesNow("a"));
+  EXPECT_TRUE(queue.TakeStartable().empty());
+
+  EXPECT_TRUE(queue.TryStartMessagesNow("b"));
+  EXPECT_FALSE(queue.TryStartMessagesNow("c"));  // no slot
+  EXPECT_EQ(queue.active_count(), 2);
+  queue.Finish("a");
+  EXPECT_EQ(queue.active_count(), 1);
+  EXPECT_TRUE(queue.TakeStartable().empty());
+}
+
+TEST(GroupQueueTest, StartingAtOnceNeverOvertakesWaitingWork) {
+  GroupQueue queue(1);
+  queue.AddMessages("a");
+  queue.AddMessages("b");
+  ASSERT_EQ(Folders(queue.TakeStartable()), (std::vector<std::string>{"a"}));
+  queue.Finish("a");
+  // b waits in line for the free slot: c may not take it.
+  EXPECT_FALSE(queue.TryStartMessagesNow("c"));
+  EXPECT_EQ(Folders(queue.TakeStartable()), (std::vector<std::string>{"b"}));
+  queue.Finish("b");
+
+  queue.SetBackoff("d", true);
+  EXPECT_FALSE(queue.TryStartMessagesNow("d"));
+  queue.AddTask(TaskWork("e", 7));
+  EXPECT_FALSE(queue.TryStartMessagesNow("e"));
+  EXPECT_EQ(queue.active_count(), 0);
+}
+
 TEST(GroupQueueTest, MessagesForAnActiveGroupArePipedNotQueued) {
   GroupQueue queue(5);
   queue.AddMessages("a");

@@ -1,5 +1,7 @@
 #include "services/router/prompt.h"
 
+#include <algorithm>
+
 namespace clawdie::router {
 namespace {
 
@@ -65,6 +67,16 @@ std::string XmlEscape(std::string_view text) {
 
 std::string FormatLocalTime(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%Y-%m-%d %H:%M %Z", time, zone);
+}
+
+std::vector<clawdie::v1::Message> PromptMessages(
+    const google::protobuf::RepeatedPtrField<clawdie::v1::Message>& listed, int64_t* last_seq) {
+  std::vector<clawdie::v1::Message> messages;
+  for (const clawdie::v1::Message& message : listed) {
+    *last_seq = std::max(*last_seq, message.seq());
+    if (!message.is_own()) messages.push_back(message);
+  }
+  return messages;
 }
 
 std::string FormatMessages(const std::vector<clawdie::v1::Message>& messages, int64_t omitted,

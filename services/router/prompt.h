@@ -25,6 +25,11 @@ std::string XmlEscape(std::string_view text);
 // "2026-01-09 10:00 CET": the message time as a person in `zone` reads it.
 std::string FormatLocalTime(absl::Time time, absl::TimeZone zone);
 
+// The messages of `listed` that belong in a prompt (all but the assistant's own copies), in
+// order; raises *last_seq to the highest seq of all of them.
+std::vector<clawdie::v1::Message> PromptMessages(
+    const google::protobuf::RepeatedPtrField<clawdie::v1::Message>& listed, int64_t* last_seq);
+
 // The messages as a <messages> block. When `omitted` > 0 the block starts with a line saying
 // how many older messages were left out.
 std::string FormatMessages(const std::vector<clawdie::v1::Message>& messages, int64_t omitted,

@@ -1,5 +1,5 @@
-// Ingest, the queue and starting runs. Events and finishing are in router_runs.cc, crash
-// recovery, timers and options in router_recovery.cc.
+// The queue and starting runs. Ingest and follow-ups are in router_ingest.cc, events and
+// finishing in router_runs.cc, crash recovery, timers and options in router_recovery.cc.
 #include "services/router/router.h"
 
 #include "common/schedule.h"
@@ -20,17 +20,6 @@ absl::TimeZone ZoneOrUtc(const std::string& name) {
   return zone.ok() ? *zone : absl::UTCTimeZone();
 }
 
-// The messages after `listed` that belong in a prompt (not the assistant's own copies), and
-// the highest seq of all of them.
-std::vector<pb::Message> PromptMessages(const pb::ListMessagesResponse& listed, int64_t* last_seq) {
-  std::vector<pb::Message> messages;
-  for (const pb::Message& message : listed.messages()) {
-    *last_seq = std::max(*last_seq, message.seq());
-    if (!message.is_own()) messages.push_back(message);
-  }
-  return messages;
-}
-
 }  // namespace
 
 Router::Router(RouterOptions options, StoreClient* store, AgentBroker* broker,
@@ -49,64 +38,6 @@ Router::Router(RouterOptions options, StoreClient* store, AgentBroker* broker,
 }
 
 Router::~Router() = default;
-
-absl::StatusOr<pb::IngestResponse> Router::Ingest(const pb::IngestRequest& request) {
-  const pb::Message& message = request.message();
-  if (message.chat_jid().empty() || message.platform_message_id().empty()) {
-    return absl::InvalidArgumentError(
-        "ingest message: chat_jid and platform_message_id are required");
-  }
-  {
-    // Runs recorded before recovery could be taken for a crashed router's and redone.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!started_) {
-      return absl::UnavailableError("ingest " + message.chat_jid() +
-                                    ": router starting, unfinished runs not yet recovered");
-    }
-  }
-  pb::AppendMessageRequest append;
-  *append.mutable_message() = message;
-  if (request.has_chat()) {
-    *append.mutable_chat() = request.chat();
-    if (append.chat().jid().empty()) append.mutable_chat()->set_jid(message.chat_jid());
-  }
-  absl::StatusOr<pb::AppendMessageResponse> stored = store_->AppendMessage(append);
-  if (!stored.ok()) return stored.status();
-
-  pb::IngestResponse response;
-  response.set_seq(stored->seq());
-  response.set_inserted(stored->inserted());
-  pb::GetGroupRequest lookup;
-  lookup.set_chat_jid(message.chat_jid());
-  absl::StatusOr<pb::Group> group = store_->GetGroup(lookup);
-  if (!group.ok()) {
-    if (group.status().code() == absl::StatusCode::kNotFound) return response;
-    return group.status();
-  }
-  response.set_registered(true);
-
-  // A duplicate is decided again: the first delivery may have been stored by a router that
-  // crashed before deciding. Queueing is idempotent (runs read from the cursor, follow-ups
-  // from what the agent has seen), so nothing is sent twice.
-  bool triggers = MessageTriggers(*group, message, options_.assistant_name);
-  response.set_triggered(triggers);
-  Log()->debug("ingest {} seq {} group {}: {}", message.chat_jid(), stored->seq(), group->folder(),
-               triggers ? "triggers" : "context");
-  if (!triggers) return response;
-
-  GroupQueue::MessageDecision decision;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return response;
-    decision = queue_.AddMessages(group->folder());
-  }
-  if (decision == GroupQueue::MessageDecision::kPipeIntoActive) {
-    executor_->Post([this, folder = group->folder()] { PipeFollowUps(folder); });
-  } else {
-    StartAvailable();
-  }
-  return response;
-}
 
 void Router::EnqueueTask(const pb::Task& task, absl::Time due) {
   QueueWork work;
@@ -194,32 +125,33 @@ void Router::GroupWithoutRun(const std::string& folder) {
 }
 
 absl::Status Router::StartMessageRun(const std::string& folder) {
-  pb::GetGroupRequest lookup;
-  lookup.set_folder(folder);
-  absl::StatusOr<pb::Group> group = store_->GetGroup(lookup);
-  if (!group.ok()) {
-    if (group.status().code() != absl::StatusCode::kNotFound) return group.status();
+  pb::BeginMessageRunRequest begin;
+  begin.set_group_folder(folder);
+  begin.set_max_messages(options_.prompt_max_messages);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = retries_.find(folder);
+    if (it != retries_.end()) begin.set_resume_run_id(it->second.run_id);
+  }
+  // One store call reads the group, its cursor, session and messages and records the run, so
+  // the run is on disk before the broker is asked.
+  absl::StatusOr<pb::BeginMessageRunResponse> begun = store_->BeginMessageRun(begin);
+  if (!begun.ok()) {
+    if (begun.status().code() != absl::StatusCode::kNotFound) return begun.status();
     Log()->warn("group {}: not registered any more; its messages wait", folder);
     GroupWithoutRun(folder);
     return absl::OkStatus();
   }
-  pb::GetCursorRequest cursor_request;
-  cursor_request.set_group_folder(folder);
-  absl::StatusOr<pb::Cursor> cursor = store_->GetCursor(cursor_request);
-  if (!cursor.ok()) return cursor.status();
+  LaunchBegun(folder, *begun);
+  return absl::OkStatus();
+}
 
-  pb::ListMessagesRequest list;
-  list.set_chat_jid(group->chat_jid());
-  list.set_after_seq(cursor->seq());
-  list.set_limit(options_.prompt_max_messages);
-  list.set_keep_newest(true);
-  absl::StatusOr<pb::ListMessagesResponse> listed = store_->ListMessages(list);
-  if (!listed.ok()) return listed.status();
+void Router::LaunchBegun(const std::string& folder, const pb::BeginMessageRunResponse& begun) {
   int64_t last_seq = 0;
-  std::vector<pb::Message> messages = PromptMessages(*listed, &last_seq);
-  if (messages.empty()) {
+  std::vector<pb::Message> messages = PromptMessages(begun.messages(), &last_seq);
+  if (!begun.has_run()) {
     // Nothing new for the agent (a duplicate, or only our own messages).
-    if (last_seq > cursor->seq()) {
+    if (last_seq > begun.cursor_seq()) {
       pb::AdvanceCursorRequest advance;
       advance.set_group_folder(folder);
       advance.set_seq(last_seq);
@@ -227,28 +159,22 @@ absl::Status Router::StartMessageRun(const std::string& folder) {
     }
     FinishRecordWithoutRun(folder);
     GroupWithoutRun(folder);
-    return absl::OkStatus();
+    return;
   }
 
-  pb::GetSessionRequest session_request;
-  session_request.set_group_folder(folder);
-  absl::StatusOr<pb::Session> session = store_->GetSession(session_request);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<pb::Run> run = RecordRun(folder, messages.front().seq(), last_seq, nullptr);
-  if (!run.ok()) return run.status();
-
+  const pb::Group& group = begun.group();
   auto active = std::make_shared<ActiveRun>();
-  active->run_id = run->id();
+  active->run_id = begun.run().id();
   active->folder = folder;
-  active->chat_jid = group->chat_jid();
-  active->is_main = group->is_main();
-  active->zone = ZoneOrUtc(task_ops_.ZoneOf(*group));
-  active->session_used = session->session_id();
-  active->initial_cursor = cursor->seq();
+  active->chat_jid = group.chat_jid();
+  active->is_main = group.is_main();
+  active->zone = ZoneOrUtc(task_ops_.ZoneOf(group));
+  active->session_used = begun.session_id();
+  active->initial_cursor = begun.cursor_seq();
   active->started_at = clock_->Now();
   active->last_seq = last_seq;
-  std::string prompt = FormatMessages(messages, listed->omitted(), active->zone);
-  return Launch(active, *group, prompt);
+  // A broker that refuses the run ends it through FinishRun, like any failed attempt.
+  Launch(active, group, FormatMessages(messages, begun.omitted(), active->zone)).IgnoreError();
 }
 
 absl::Status Router::StartTaskRun(const QueueWork& work) {
@@ -275,7 +201,7 @@ absl::Status Router::StartTaskRun(const QueueWork& work) {
     if (!session.ok()) return session.status();
     session_id = session->session_id();
   }
-  absl::StatusOr<pb::Run> run = RecordRun(work.folder, 0, cursor->seq(), &work);
+  absl::StatusOr<pb::Run> run = RecordTaskRun(work, cursor->seq());
   if (!run.ok()) return run.status();
 
   auto active = std::make_shared<ActiveRun>();
@@ -311,31 +237,19 @@ void Router::FinishRecordWithoutRun(const std::string& folder) {
   store_->UpdateRun(update).IgnoreError();
 }
 
-absl::StatusOr<pb::Run> Router::RecordRun(const std::string& folder, int64_t first_seq,
-                                          int64_t last_seq, const QueueWork* task_work) {
-  int64_t resume = 0;
-  if (task_work != nullptr) {
-    resume = task_work->resume_run_id;
-  } else {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = retries_.find(folder);
-    if (it != retries_.end()) resume = it->second.run_id;
-  }
-  if (resume != 0) {
+absl::StatusOr<pb::Run> Router::RecordTaskRun(const QueueWork& work, int64_t last_seq) {
+  if (work.resume_run_id != 0) {
     pb::UpdateRunRequest update;
-    update.set_run_id(resume);
+    update.set_run_id(work.resume_run_id);
     update.set_state(pb::RUN_STATE_PENDING);
     update.set_last_seq(last_seq);
     return store_->UpdateRun(update);
   }
   pb::BeginRunRequest begin;
-  begin.set_group_folder(folder);
-  begin.set_first_seq(first_seq);
+  begin.set_group_folder(work.folder);
   begin.set_last_seq(last_seq);
-  if (task_work != nullptr) {
-    begin.set_task_id(task_work->task.id());
-    *begin.mutable_task_due() = ToProto(task_work->due);
-  }
+  begin.set_task_id(work.task.id());
+  *begin.mutable_task_due() = ToProto(work.due);
   return store_->BeginRun(begin);
 }
 
@@ -369,6 +283,7 @@ absl::Status Router::Launch(std::shared_ptr<ActiveRun> run, const pb::Group& gro
     std::lock_guard<std::mutex> lock(mu_);
     runs_[run->run_id] = run;
     run_of_group_[run->folder] = run;
+    run_of_chat_[run->chat_jid] = run;
   }
   absl::StatusOr<std::unique_ptr<AgentStream>> stream = broker_->StartRun(run->run_id, spec, this);
   if (!stream.ok()) {
@@ -388,92 +303,6 @@ absl::Status Router::Launch(std::shared_ptr<ActiveRun> run, const pb::Group& gro
   SetTyping(run->chat_jid, true);
   if (pipe) executor_->Post([this, folder = run->folder] { PipeFollowUps(folder); });
   return absl::OkStatus();
-}
-
-void Router::PipeFollowUps(const std::string& folder) {
-  std::shared_ptr<ActiveRun> run;
-  bool start_new = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = run_of_group_.find(folder);
-    if (it != run_of_group_.end() && it->second->stream != nullptr && !it->second->closing) {
-      run = it->second;
-    } else if (queue_.IsActive(folder) && !queue_.IsClosing(folder)) {
-      pipe_wanted_.insert(folder);  // the run is starting; Launch pipes once it can
-    } else {
-      start_new = queue_.AddMessages(folder) == GroupQueue::MessageDecision::kQueued;
-    }
-  }
-  if (start_new) StartAvailable();
-  if (run == nullptr) return;
-
-  std::lock_guard<std::mutex> pipe_lock(run->pipe_mu);
-  int64_t after;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    after = run->last_seq;
-  }
-  pb::ListMessagesRequest list;
-  list.set_chat_jid(run->chat_jid);
-  list.set_after_seq(after);
-  list.set_limit(options_.prompt_max_messages);
-  list.set_keep_newest(true);
-  absl::StatusOr<pb::ListMessagesResponse> listed = store_->ListMessages(list);
-  if (!listed.ok()) {
-    // The messages stay after the cursor: the next run or follow-up includes them.
-    Log()->warn("group {} run {}: listing follow-ups: {}", folder, run->run_id,
-                std::string(listed.status().message()));
-    return;
-  }
-  int64_t last_seq = after;
-  std::vector<pb::Message> messages = PromptMessages(*listed, &last_seq);
-  if (!messages.empty()) {
-    pb::AgentInput input;
-    input.set_message(FormatMessages(messages, listed->omitted(), run->zone));
-    absl::Status sent = run->stream->Send(input);
-    if (!sent.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.SetClosing(folder);
-      queue_.AddMessages(folder);  // the run is ending: a new run takes them
-      return;
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    run->last_seq = last_seq;
-    if (!messages.empty()) {
-      run->idle = false;
-      ++run->idle_generation;
-      queue_.SetIdle(folder, false);
-    }
-  }
-  if (messages.empty()) return;
-  PersistLastSeq(run);
-  SetTyping(run->chat_jid, true);
-  Log()->debug("group {} run {}: {} follow-up message(s) up to seq {}", folder, run->run_id,
-               messages.size(), last_seq);
-}
-
-void Router::PersistLastSeq(const std::shared_ptr<ActiveRun>& run) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (run->last_seq_flush_pending) return;
-    run->last_seq_flush_pending = true;
-  }
-  // Coalesced off the follow-up path: a burst of follow-ups costs one write. Until it lands,
-  // a crash leaves those messages after the cursor, where the next run sees them.
-  executor_->Post([this, run] {
-    pb::UpdateRunRequest update;
-    update.set_run_id(run->run_id);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      update.set_last_seq(run->last_seq);
-      run->last_seq_flush_pending = false;
-    }
-    absl::Status status = store_->UpdateRun(update).status();
-    if (!status.ok())
-      Log()->debug("run {}: last seq: {}", run->run_id, std::string(status.message()));
-  });
 }
 
 }  // namespace clawdie::router

@@ -145,15 +145,26 @@ class Router : public AgentEventHandler {
   void StartWork(const QueueWork& work);
   absl::Status StartMessageRun(const std::string& folder);
   absl::Status StartTaskRun(const QueueWork& work);
-  absl::StatusOr<pb::Run> RecordRun(const std::string& folder, int64_t first_seq, int64_t last_seq,
-                                    const QueueWork* task_work);
+  // Records a task run (or sets the run it continues back to PENDING).
+  absl::StatusOr<pb::Run> RecordTaskRun(const QueueWork& work, int64_t last_seq);
   absl::Status Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
                       const std::string& prompt);
   void GroupWithoutRun(const std::string& folder);
   void FinishRecordWithoutRun(const std::string& folder);
   void RetryStartLater(const QueueWork& work);
   void EndBackoff(const std::string& folder);
+  void QueueIngested(const std::string& folder, std::shared_ptr<ActiveRun> live,
+                     pb::AppendMessageResponse stored);
+  // Follow-ups: PipeFollowUps lists what the group's live agent has not seen; PipeListed uses
+  // the listing an Ingest's append returned for `run` when it covers it. Both end in
+  // SendFollowUps, which holds the run's pipe lock.
   void PipeFollowUps(const std::string& folder);
+  void PipeListed(const std::shared_ptr<ActiveRun>& run, const pb::AppendMessageResponse& stored);
+  std::shared_ptr<ActiveRun> PipeTarget(const std::string& folder);
+  absl::StatusOr<pb::ListMessagesResponse> ListUnseen(const ActiveRun& run, int64_t after,
+                                                      const pb::AppendMessageResponse* stored);
+  void SendFollowUps(const std::shared_ptr<ActiveRun>& run,
+                     const pb::AppendMessageResponse* stored);
   void PersistLastSeq(const std::shared_ptr<ActiveRun>& run);
 
   // Events and finishing (router_runs.cc).
@@ -191,7 +202,11 @@ class Router : public AgentEventHandler {
   GroupQueue queue_;
   std::map<int64_t, std::shared_ptr<ActiveRun>> runs_;
   std::map<std::string, std::shared_ptr<ActiveRun>> run_of_group_;
+  std::map<std::string, std::shared_ptr<ActiveRun>> run_of_chat_;  // the same runs, by chat
   std::set<std::string> pipe_wanted_;
+  // Groups with a PipeFollowUps posted by Ingest that has not begun yet: later messages ride
+  // on it instead of posting another, so a burst costs one listing.
+  std::set<std::string> pipe_posted_;
   std::map<std::string, RetryState> retries_;
   bool started_ = false;  // unfinished runs were recovered; Ingest may queue
   bool stopping_ = false;

@@ -10,7 +10,11 @@
 
 namespace clawdie::router {
 
-inline std::shared_ptr<spdlog::logger> Log() { return GetLogger("router"); }
+// Looked up once: every message logs through it, and the lookup takes the registry's lock.
+inline const std::shared_ptr<spdlog::logger>& Log() {
+  static const std::shared_ptr<spdlog::logger> logger = GetLogger("router");
+  return logger;
+}
 
 }  // namespace clawdie::router
 

@@ -211,6 +211,7 @@ void Router::ForgetGroup(const std::string& folder) {
   queue_.Forget(folder);
   retries_.erase(folder);
   pipe_wanted_.erase(folder);
+  pipe_posted_.erase(folder);
 }
 
 pb::QueueStateResponse Router::QueueState() {

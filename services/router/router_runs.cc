@@ -203,6 +203,8 @@ void Router::FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status
     runs_.erase(run->run_id);
     auto it = run_of_group_.find(run->folder);
     if (it != run_of_group_.end() && it->second == run) run_of_group_.erase(it);
+    auto by_chat = run_of_chat_.find(run->chat_jid);
+    if (by_chat != run_of_chat_.end() && by_chat->second == run) run_of_chat_.erase(by_chat);
     queue_.SetClosing(run->folder);  // later messages wait for a new run
     stopping = stopping_;
     success = run->done

@@ -13,7 +13,7 @@ namespace {
 
 constexpr absl::Duration kHealthInterval = absl::Seconds(1);
 // Run starts and follow-ups block on store calls; enough threads keep their fsyncs batched.
-constexpr int kWorkerThreads = 16;
+constexpr int kWorkerThreads = 64;
 // How long a group lookup is reused; the router's own group writes clear it at once.
 constexpr absl::Duration kGroupCacheTtl = absl::Seconds(5);
 

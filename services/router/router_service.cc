@@ -1,6 +1,7 @@
 #include "services/router/router_service.h"
 
 #include "common/status.h"
+#include "services/router/gateway_reports.h"
 #include "services/router/router_log.h"
 #include "services/router/tool_auth.h"
 
@@ -23,6 +24,17 @@ RouterService::RouterService(Router* router, StoreClient* store, std::string ass
 grpc::Status RouterService::Ingest(grpc::ServerContext*, const pb::IngestRequest* request,
                                    pb::IngestResponse* response) {
   return Reply(router_->Ingest(*request), response);
+}
+
+grpc::Status RouterService::MigrateChat(grpc::ServerContext*, const pb::MigrateChatRequest* request,
+                                        pb::MigrateChatResponse* response) {
+  return Reply(MigrateGroupChat(store_, *request), response);
+}
+
+grpc::Status RouterService::ReportDelivery(grpc::ServerContext*,
+                                           const pb::ReportDeliveryRequest* request,
+                                           pb::ReportDeliveryResponse* response) {
+  return Reply(RecordDeliveryReceipt(store_, *request), response);
 }
 
 grpc::Status RouterService::RegisterGroup(grpc::ServerContext*,

@@ -20,6 +20,11 @@ class RouterService final : public pb::Router::Service {
 
   grpc::Status Ingest(grpc::ServerContext* context, const pb::IngestRequest* request,
                       pb::IngestResponse* response) override;
+  grpc::Status MigrateChat(grpc::ServerContext* context, const pb::MigrateChatRequest* request,
+                           pb::MigrateChatResponse* response) override;
+  grpc::Status ReportDelivery(grpc::ServerContext* context,
+                              const pb::ReportDeliveryRequest* request,
+                              pb::ReportDeliveryResponse* response) override;
   grpc::Status RegisterGroup(grpc::ServerContext* context, const pb::RegisterGroupRequest* request,
                              pb::Group* response) override;
   grpc::Status UpdateGroup(grpc::ServerContext* context, const pb::UpdateGroupRequest* request,

@@ -1,5 +1,8 @@
 #include "services/router/store_client.h"
 
+#include <string>
+#include <vector>
+
 #include "common/grpc_client.h"
 #include "common/status.h"
 
@@ -17,17 +20,70 @@ absl::StatusOr<Response> CallStore(const char* rpc, absl::Duration timeout, Invo
   return response;
 }
 
+// Splits the answer of a batch call into one answer per request: the call's error for all of
+// them, or each result's payload, or the store's refusal of that request alone.
+template <typename Answer, typename Response, typename Results, typename Payload>
+std::vector<absl::StatusOr<Answer>> SplitAnswers(const char* rpc,
+                                                 const absl::StatusOr<Response>& call, size_t sent,
+                                                 Results results_of, Payload payload_of) {
+  if (!call.ok()) return std::vector<absl::StatusOr<Answer>>(sent, call.status());
+  const auto& results = results_of(*call);
+  if (static_cast<size_t>(results.size()) != sent) {
+    return std::vector<absl::StatusOr<Answer>>(
+        sent,
+        absl::InternalError(std::string("store ") + rpc + ": " + std::to_string(results.size()) +
+                            " results for " + std::to_string(sent) + " requests"));
+  }
+  std::vector<absl::StatusOr<Answer>> answers;
+  for (const auto& result : results) {
+    if (result.code() == 0) {
+      answers.push_back(payload_of(result));
+    } else {
+      answers.push_back(absl::Status(static_cast<absl::StatusCode>(result.code()),
+                                     std::string("store ") + rpc + ": " + result.error()));
+    }
+  }
+  return answers;
+}
+
 }  // namespace
 
 GrpcStoreClient::GrpcStoreClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-    : stub_(pb::Store::NewStub(std::move(channel))), timeout_(timeout) {}
+    : stub_(pb::Store::NewStub(std::move(channel))),
+      timeout_(timeout),
+      appends_([this](const auto& requests) { return SendAppends(requests); }),
+      run_updates_([this](const auto& requests) { return SendRunUpdates(requests); }) {}
+
+std::vector<absl::StatusOr<pb::AppendMessageResponse>> GrpcStoreClient::SendAppends(
+    const std::vector<const pb::AppendMessageRequest*>& requests) {
+  pb::AppendMessagesRequest batch;
+  for (const pb::AppendMessageRequest* request : requests) *batch.add_appends() = *request;
+  absl::StatusOr<pb::AppendMessagesResponse> call = CallStore<pb::AppendMessagesResponse>(
+      "AppendMessages", timeout_, [&](auto* context, auto* response) {
+        return stub_->AppendMessages(context, batch, response);
+      });
+  return SplitAnswers<pb::AppendMessageResponse>(
+      "AppendMessages", call, requests.size(),
+      [](const pb::AppendMessagesResponse& r) -> const auto& { return r.results(); },
+      [](const pb::AppendMessageResult& r) { return r.response(); });
+}
+
+std::vector<absl::StatusOr<pb::Run>> GrpcStoreClient::SendRunUpdates(
+    const std::vector<const pb::UpdateRunRequest*>& requests) {
+  pb::UpdateRunsRequest batch;
+  for (const pb::UpdateRunRequest* request : requests) *batch.add_updates() = *request;
+  absl::StatusOr<pb::UpdateRunsResponse> call = CallStore<pb::UpdateRunsResponse>(
+      "UpdateRuns", timeout_,
+      [&](auto* context, auto* response) { return stub_->UpdateRuns(context, batch, response); });
+  return SplitAnswers<pb::Run>(
+      "UpdateRuns", call, requests.size(),
+      [](const pb::UpdateRunsResponse& r) -> const auto& { return r.results(); },
+      [](const pb::UpdateRunResult& r) { return r.run(); });
+}
 
 absl::StatusOr<pb::AppendMessageResponse> GrpcStoreClient::AppendMessage(
     const pb::AppendMessageRequest& request) {
-  return CallStore<pb::AppendMessageResponse>(
-      "AppendMessage", timeout_, [&](auto* context, auto* response) {
-        return stub_->AppendMessage(context, request, response);
-      });
+  return appends_.Call(request);
 }
 
 absl::StatusOr<pb::ListMessagesResponse> GrpcStoreClient::ListMessages(
@@ -114,10 +170,16 @@ absl::StatusOr<pb::Run> GrpcStoreClient::BeginRun(const pb::BeginRunRequest& req
   });
 }
 
+absl::StatusOr<pb::BeginMessageRunResponse> GrpcStoreClient::BeginMessageRun(
+    const pb::BeginMessageRunRequest& request) {
+  return CallStore<pb::BeginMessageRunResponse>(
+      "BeginMessageRun", timeout_, [&](auto* context, auto* response) {
+        return stub_->BeginMessageRun(context, request, response);
+      });
+}
+
 absl::StatusOr<pb::Run> GrpcStoreClient::UpdateRun(const pb::UpdateRunRequest& request) {
-  return CallStore<pb::Run>("UpdateRun", timeout_, [&](auto* context, auto* response) {
-    return stub_->UpdateRun(context, request, response);
-  });
+  return run_updates_.Call(request);
 }
 
 absl::StatusOr<pb::ListRunsResponse> GrpcStoreClient::ListRuns(const pb::ListRunsRequest& request) {
@@ -199,6 +261,13 @@ absl::StatusOr<pb::OutboxEntry> GrpcStoreClient::MarkDelivered(
 absl::StatusOr<pb::OutboxEntry> GrpcStoreClient::MarkFailed(const pb::MarkFailedRequest& request) {
   return CallStore<pb::OutboxEntry>("MarkFailed", timeout_, [&](auto* context, auto* response) {
     return stub_->MarkFailed(context, request, response);
+  });
+}
+
+absl::StatusOr<pb::OutboxEntry> GrpcStoreClient::RecordReceipt(
+    const pb::RecordReceiptRequest& request) {
+  return CallStore<pb::OutboxEntry>("RecordReceipt", timeout_, [&](auto* context, auto* response) {
+    return stub_->RecordReceipt(context, request, response);
   });
 }
 

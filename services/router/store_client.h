@@ -11,11 +11,13 @@
 #define CLAWDIE_SERVICES_ROUTER_STORE_CLIENT_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clawdie/v1/store.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "services/router/call_batcher.h"
 
 namespace clawdie::router {
 
@@ -46,6 +48,8 @@ class StoreClient {
   virtual absl::StatusOr<pb::Cursor> AdvanceCursor(const pb::AdvanceCursorRequest& request) = 0;
 
   virtual absl::StatusOr<pb::Run> BeginRun(const pb::BeginRunRequest& request) = 0;
+  virtual absl::StatusOr<pb::BeginMessageRunResponse> BeginMessageRun(
+      const pb::BeginMessageRunRequest& request) = 0;
   virtual absl::StatusOr<pb::Run> UpdateRun(const pb::UpdateRunRequest& request) = 0;
   virtual absl::StatusOr<pb::ListRunsResponse> ListRuns(const pb::ListRunsRequest& request) = 0;
 
@@ -66,10 +70,15 @@ class StoreClient {
   virtual absl::StatusOr<pb::OutboxEntry> MarkDelivered(
       const pb::MarkDeliveredRequest& request) = 0;
   virtual absl::StatusOr<pb::OutboxEntry> MarkFailed(const pb::MarkFailedRequest& request) = 0;
+  virtual absl::StatusOr<pb::OutboxEntry> RecordReceipt(
+      const pb::RecordReceiptRequest& request) = 0;
 };
 
 // Calls clawdie-store over gRPC with a deadline per call and wait-for-ready, so a call made
 // while the store restarts waits for it (up to the deadline) instead of failing at once.
+// Concurrent AppendMessage calls share Store.AppendMessages calls and concurrent UpdateRun
+// calls share Store.UpdateRuns calls (CallBatcher); each still returns only after its own
+// write was committed.
 class GrpcStoreClient : public StoreClient {
  public:
   GrpcStoreClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
@@ -91,6 +100,8 @@ class GrpcStoreClient : public StoreClient {
   absl::StatusOr<pb::Cursor> GetCursor(const pb::GetCursorRequest& request) override;
   absl::StatusOr<pb::Cursor> AdvanceCursor(const pb::AdvanceCursorRequest& request) override;
   absl::StatusOr<pb::Run> BeginRun(const pb::BeginRunRequest& request) override;
+  absl::StatusOr<pb::BeginMessageRunResponse> BeginMessageRun(
+      const pb::BeginMessageRunRequest& request) override;
   absl::StatusOr<pb::Run> UpdateRun(const pb::UpdateRunRequest& request) override;
   absl::StatusOr<pb::ListRunsResponse> ListRuns(const pb::ListRunsRequest& request) override;
   absl::StatusOr<pb::Task> CreateTask(const pb::CreateTaskRequest& request) override;
@@ -107,10 +118,19 @@ class GrpcStoreClient : public StoreClient {
       const pb::ListPendingOutboxRequest& request) override;
   absl::StatusOr<pb::OutboxEntry> MarkDelivered(const pb::MarkDeliveredRequest& request) override;
   absl::StatusOr<pb::OutboxEntry> MarkFailed(const pb::MarkFailedRequest& request) override;
+  absl::StatusOr<pb::OutboxEntry> RecordReceipt(const pb::RecordReceiptRequest& request) override;
 
  private:
+  // One AppendMessages / UpdateRuns call for what the batchers collected.
+  std::vector<absl::StatusOr<pb::AppendMessageResponse>> SendAppends(
+      const std::vector<const pb::AppendMessageRequest*>& requests);
+  std::vector<absl::StatusOr<pb::Run>> SendRunUpdates(
+      const std::vector<const pb::UpdateRunRequest*>& requests);
+
   std::unique_ptr<pb::Store::Stub> stub_;
   absl::Duration timeout_;
+  CallBatcher<pb::AppendMessageRequest, pb::AppendMessageResponse> appends_;
+  CallBatcher<pb::UpdateRunRequest, pb::Run> run_updates_;
 };
 
 }  // namespace clawdie::router

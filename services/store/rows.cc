@@ -24,7 +24,8 @@ const char kTaskColumns[] =
     "paused_reason";
 const char kOutboxColumns[] =
     "id, chat_jid, text, reply_to_id, state, attempts, platform_ids, last_error, run_id, "
-    "created_us, next_attempt_us, delivered_us";
+    "created_us, next_attempt_us, delivered_us, platform_state, platform_error, "
+    "platform_state_us";
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -160,6 +161,9 @@ v1::OutboxEntry ReadOutbox(const Statement& row) {
   SetTime(row.Int(9), e.mutable_created_at());
   SetTime(row.Int(10), e.mutable_next_attempt_at());
   SetTime(row.Int(11), e.mutable_delivered_at());
+  e.set_platform_state(static_cast<v1::PlatformDeliveryState>(row.Int(12)));
+  e.set_platform_error(row.Text(13));
+  SetTime(row.Int(14), e.mutable_platform_state_at());
   return e;
 }
 

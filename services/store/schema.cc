@@ -127,6 +127,17 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(next_attempt_us) WHERE state = 1;
 )sql",
+      // 2: what the platform reported about delivered replies (WhatsApp status callbacks).
+      R"sql(
+ALTER TABLE outbox ADD COLUMN platform_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN platform_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN platform_state_us INTEGER NOT NULL DEFAULT 0;
+)sql",
+      // 3: the key that makes a repeated EnqueueOutbox return the first entry.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN dedup_key TEXT;
+CREATE UNIQUE INDEX outbox_dedup ON outbox(dedup_key) WHERE dedup_key IS NOT NULL;
+)sql",
   };
   return *migrations;
 }

@@ -50,17 +50,34 @@ Store::~Store() {
 }
 
 absl::Status Store::Write(const std::function<absl::Status(Database&)>& fn) {
-  auto job = std::make_shared<WriteJob>();
-  job->fn = fn;
-  std::future<void> done = job->done.get_future();
+  return WriteEach({fn}).front();
+}
+
+std::vector<absl::Status> Store::WriteEach(
+    std::vector<std::function<absl::Status(Database&)>> fns) {
+  std::vector<std::shared_ptr<WriteJob>> jobs;
+  std::vector<std::future<void>> done;
+  for (auto& fn : fns) {
+    jobs.push_back(std::make_shared<WriteJob>());
+    jobs.back()->fn = std::move(fn);
+    done.push_back(jobs.back()->done.get_future());
+  }
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stopping_) return absl::UnavailableError("store write: shutting down");
-    queue_.push_back(job);
+    if (stopping_) {
+      return std::vector<absl::Status>(jobs.size(),
+                                       absl::UnavailableError("store write: shutting down"));
+    }
+    queue_.insert(queue_.end(), jobs.begin(), jobs.end());
   }
   queue_cv_.notify_one();
-  done.wait();
-  return job->status;
+
+  std::vector<absl::Status> statuses;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    done[i].wait();
+    statuses.push_back(jobs[i]->status);
+  }
+  return statuses;
 }
 
 absl::Status Store::Read(const std::function<absl::Status(Database&)>& fn) {

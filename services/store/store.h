@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "clawdie/v1/store.pb.h"
@@ -46,6 +47,9 @@ class Store {
 
   // Messages and chats. Validation errors are InvalidArgument naming the field.
   absl::StatusOr<v1::AppendMessageResponse> AppendMessage(const v1::AppendMessageRequest& req);
+  // Each message as AppendMessage; their writes are queued together so they share commits.
+  // InvalidArgument only for more than 1000 messages; per-message errors are in the results.
+  absl::StatusOr<v1::AppendMessagesResponse> AppendMessages(const v1::AppendMessagesRequest& req);
   absl::StatusOr<v1::ListMessagesResponse> ListMessages(const v1::ListMessagesRequest& req);
   absl::StatusOr<v1::Chat> UpsertChat(const v1::UpsertChatRequest& req);
   absl::StatusOr<v1::ListChatsResponse> ListChats(const v1::ListChatsRequest& req);
@@ -65,7 +69,12 @@ class Store {
 
   // Runs.
   absl::StatusOr<v1::Run> BeginRun(const v1::BeginRunRequest& req);
+  absl::StatusOr<v1::BeginMessageRunResponse> BeginMessageRun(
+      const v1::BeginMessageRunRequest& req);
   absl::StatusOr<v1::Run> UpdateRun(const v1::UpdateRunRequest& req);
+  // Each update as UpdateRun; their writes are queued together so they share commits.
+  // InvalidArgument only for more than 1000 updates; per-update errors are in the results.
+  absl::StatusOr<v1::UpdateRunsResponse> UpdateRuns(const v1::UpdateRunsRequest& req);
   absl::StatusOr<v1::ListRunsResponse> ListRuns(const v1::ListRunsRequest& req);
 
   // Tasks.
@@ -83,6 +92,7 @@ class Store {
       const v1::ListPendingOutboxRequest& req);
   absl::StatusOr<v1::OutboxEntry> MarkDelivered(const v1::MarkDeliveredRequest& req);
   absl::StatusOr<v1::OutboxEntry> MarkFailed(const v1::MarkFailedRequest& req);
+  absl::StatusOr<v1::OutboxEntry> RecordReceipt(const v1::RecordReceiptRequest& req);
 
   // Maintenance.
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& req);
@@ -91,6 +101,11 @@ class Store {
   // status once the batch committed (or the commit error). `fn` runs inside a savepoint:
   // its changes are rolled back when it returns an error.
   absl::Status Write(const std::function<absl::Status(Database&)>& fn);
+
+  // Write for several independent functions, queued at once so that one batch transaction
+  // usually commits them all. Each runs in its own savepoint and gets its own status (in
+  // order); each status is returned only once its transaction committed.
+  std::vector<absl::Status> WriteEach(std::vector<std::function<absl::Status(Database&)>> fns);
 
   // Runs `fn` on the reader connection, serialised with other reads.
   absl::Status Read(const std::function<absl::Status(Database&)>& fn);

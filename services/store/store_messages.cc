@@ -1,11 +1,18 @@
 // Store methods for messages and chat metadata.
 #include <algorithm>
+#include <vector>
 
 #include "services/store/rows.h"
 #include "services/store/store.h"
 
 namespace clawdie::store {
 namespace {
+
+// The most messages one AppendMessages call may carry.
+constexpr int kMaxAppendsPerCall = 1000;
+// How many messages an append lists after list_after_seq by default, and at most.
+constexpr int kDefaultListing = 50;
+constexpr int kMaxListing = 1000;
 
 absl::Status ValidateMessage(const v1::Message& m, int64_t max_text_bytes) {
   absl::Status status = ValidateChatJid("message.chat_jid", m.chat_jid());
@@ -95,23 +102,137 @@ absl::Status InsertMessage(Database& db, const v1::Message& m, v1::AppendMessage
 
 }  // namespace
 
-absl::StatusOr<v1::AppendMessageResponse> Store::AppendMessage(
-    const v1::AppendMessageRequest& req) {
-  absl::Status status = ValidateMessage(req.message(), options_.max_text_bytes);
+absl::Status ListChatMessages(Database& db, const std::string& jid, int64_t after_seq, int limit,
+                              bool keep_newest,
+                              google::protobuf::RepeatedPtrField<v1::Message>* messages,
+                              int64_t* omitted);
+
+// From the run methods: begin_run inside the append's transaction. Its refusal goes to
+// out->run_start_code and run_start_error; an error returned aborts the append.
+absl::Status BeginRunWithAppend(Database& db, const v1::BeginMessageRunRequest& req,
+                                const std::string& chat_jid, v1::AppendMessageResponse* out);
+
+namespace {
+
+// Checks an append before anything is written; InvalidArgument names the field.
+absl::Status ValidateAppend(const v1::AppendMessageRequest& req, int64_t max_text_bytes) {
+  absl::Status status = ValidateMessage(req.message(), max_text_bytes);
   if (status.ok() && req.has_chat() && req.chat().jid() != req.message().chat_jid()) {
     status = absl::InvalidArgumentError("chat.jid: \"" + req.chat().jid() +
                                         "\" differs from message.chat_jid");
   }
-  if (!status.ok()) return status;
+  if (status.ok() && req.list_limit() < 0) {
+    status = absl::InvalidArgumentError("list_limit: negative");
+  }
+  return status;
+}
 
+// Sets out->group to the group registered on `jid`, if there is one.
+absl::Status FindChatGroup(Database& db, const std::string& jid, v1::AppendMessageResponse* out) {
+  absl::StatusOr<Statement> stmt =
+      db.Prepare(std::string("SELECT ") + kGroupColumns + " FROM groups WHERE chat_jid = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, jid);
+  return stmt->ForEach([&](const Statement& r) { *out->mutable_group() = ReadGroup(r); });
+}
+
+// One append inside the writer's transaction: the chat's metadata, the message unless it is
+// stored already, and the chat's group, all committed together; then the run start and the
+// listing asked for.
+absl::Status AppendIn(Database& db, const v1::AppendMessageRequest& req,
+                      v1::AppendMessageResponse* out) {
+  out->Clear();
   v1::Chat chat = req.chat();
   chat.set_jid(req.message().chat_jid());
-  v1::AppendMessageResponse response;
-  status = Write([&](Database& db) {
-    absl::Status s = UpsertChatRow(db, chat, ToMicros(req.message().time()));
-    return s.ok() ? InsertMessage(db, req.message(), &response) : s;
-  });
+  absl::Status status = UpsertChatRow(db, chat, ToMicros(req.message().time()));
+  if (status.ok()) status = InsertMessage(db, req.message(), out);
+  if (status.ok()) status = FindChatGroup(db, chat.jid(), out);
+  if (status.ok() && req.has_begin_run()) {
+    status = BeginRunWithAppend(db, req.begin_run(), chat.jid(), out);
+  }
+  if (!status.ok() || !req.has_list_after_seq()) return status;
+
+  int limit = req.list_limit() == 0 ? kDefaultListing : std::min(req.list_limit(), kMaxListing);
+  int64_t omitted = 0;
+  status = ListChatMessages(db, chat.jid(), req.list_after_seq(), limit, /*keep_newest=*/true,
+                            out->mutable_listed(), &omitted);
+  out->set_listed_omitted(omitted);
+  return status;
+}
+
+// Records why one message of AppendMessages was refused; it has no stored answer.
+void SetRefused(const absl::Status& status, v1::AppendMessageResult* result) {
+  result->clear_response();
+  result->set_code(static_cast<int>(status.code()));
+  result->set_error(std::string(status.message()));
+}
+
+}  // namespace
+
+// Exposed to the run methods: the messages of `jid` with seq > after_seq, oldest first, at
+// most `limit` (the newest ones when keep_newest); *omitted counts those left out.
+absl::Status ListChatMessages(Database& db, const std::string& jid, int64_t after_seq, int limit,
+                              bool keep_newest,
+                              google::protobuf::RepeatedPtrField<v1::Message>* messages,
+                              int64_t* omitted) {
+  // Count first, so a capped listing can say how much it left out.
+  absl::StatusOr<Statement> count =
+      db.Prepare("SELECT COUNT(*) FROM messages WHERE chat_jid = ? AND seq > ?");
+  if (!count.ok()) return count.status();
+  count->Bind(1, jid).Bind(2, after_seq);
+  absl::StatusOr<bool> row = count->Step();
+  if (!row.ok()) return row.status();
+  int64_t total = count->Int(0);
+  int64_t skip = keep_newest ? std::max<int64_t>(0, total - limit) : 0;
+  *omitted = std::max<int64_t>(0, total - limit);
+
+  absl::StatusOr<Statement> list =
+      db.Prepare(std::string("SELECT ") + kMessageColumns +
+                 " FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ? OFFSET ?");
+  if (!list.ok()) return list.status();
+  list->Bind(1, jid).Bind(2, after_seq).Bind(3, limit).Bind(4, skip);
+  return list->ForEach([&](const Statement& r) { *messages->Add() = ReadMessage(r); });
+}
+
+absl::StatusOr<v1::AppendMessageResponse> Store::AppendMessage(
+    const v1::AppendMessageRequest& req) {
+  absl::Status status = ValidateAppend(req, options_.max_text_bytes);
   if (!status.ok()) return status;
+  v1::AppendMessageResponse response;
+  status = Write([&](Database& db) { return AppendIn(db, req, &response); });
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::AppendMessagesResponse> Store::AppendMessages(
+    const v1::AppendMessagesRequest& req) {
+  if (req.appends_size() > kMaxAppendsPerCall) {
+    return absl::InvalidArgumentError("appends: " + std::to_string(req.appends_size()) +
+                                      " messages, over the limit of " +
+                                      std::to_string(kMaxAppendsPerCall));
+  }
+  // Every valid message gets its own write; they are queued together. Results are stable
+  // in memory while the writes fill them (a repeated field holds its elements by pointer).
+  v1::AppendMessagesResponse response;
+  std::vector<std::function<absl::Status(Database&)>> writes;
+  std::vector<v1::AppendMessageResult*> written;
+  for (const v1::AppendMessageRequest& append : req.appends()) {
+    v1::AppendMessageResult* result = response.add_results();
+    absl::Status valid = ValidateAppend(append, options_.max_text_bytes);
+    if (!valid.ok()) {
+      SetRefused(valid, result);
+      continue;
+    }
+    writes.push_back([&append, result](Database& db) {
+      return AppendIn(db, append, result->mutable_response());
+    });
+    written.push_back(result);
+  }
+
+  std::vector<absl::Status> statuses = WriteEach(std::move(writes));
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (!statuses[i].ok()) SetRefused(statuses[i], written[i]);
+  }
   return response;
 }
 
@@ -121,25 +242,12 @@ absl::StatusOr<v1::ListMessagesResponse> Store::ListMessages(const v1::ListMessa
   int limit = req.limit() <= 0 ? 200 : std::min(req.limit(), 1000);
 
   v1::ListMessagesResponse response;
+  int64_t omitted = 0;
   status = Read([&](Database& db) {
-    // Count first, so a capped listing can say how much it left out.
-    absl::StatusOr<Statement> count =
-        db.Prepare("SELECT COUNT(*) FROM messages WHERE chat_jid = ? AND seq > ?");
-    if (!count.ok()) return count.status();
-    count->Bind(1, req.chat_jid()).Bind(2, req.after_seq());
-    absl::StatusOr<bool> row = count->Step();
-    if (!row.ok()) return row.status();
-    int64_t total = count->Int(0);
-    int64_t skip = req.keep_newest() ? std::max<int64_t>(0, total - limit) : 0;
-    response.set_omitted(std::max<int64_t>(0, total - limit));
-
-    absl::StatusOr<Statement> list =
-        db.Prepare(std::string("SELECT ") + kMessageColumns +
-                   " FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ? OFFSET ?");
-    if (!list.ok()) return list.status();
-    list->Bind(1, req.chat_jid()).Bind(2, req.after_seq()).Bind(3, limit).Bind(4, skip);
-    return list->ForEach([&](const Statement& r) { *response.add_messages() = ReadMessage(r); });
+    return ListChatMessages(db, req.chat_jid(), req.after_seq(), limit, req.keep_newest(),
+                            response.mutable_messages(), &omitted);
   });
+  response.set_omitted(omitted);
   if (!status.ok()) return status;
   return response;
 }

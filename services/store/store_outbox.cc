@@ -30,6 +30,42 @@ absl::Status UpdateOutbox(Database& db, int64_t id, const std::string& sql,
   return read.status();
 }
 
+// The id of the newest delivered entry holding `platform_id` among its platform ids (in
+// `chat_jid` when given). The ids are stored newline-separated, so the match is made on
+// whole lines. NotFound when none holds it.
+absl::StatusOr<int64_t> FindByPlatformId(Database& db, const std::string& chat_jid,
+                                         const std::string& platform_id) {
+  absl::StatusOr<Statement> stmt = db.Prepare(
+      "SELECT id FROM outbox WHERE state = 2 AND (?1 = '' OR chat_jid = ?1) AND "
+      "instr(char(10) || platform_ids || char(10), char(10) || ?2 || char(10)) > 0 "
+      "ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, chat_jid).Bind(2, platform_id);
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    return absl::NotFoundError("receipt for " + platform_id +
+                               ": no delivered outbox entry holds this platform id");
+  }
+  return stmt->Int(0);
+}
+
+absl::Status ValidateReceipt(const v1::DeliveryReceipt& r) {
+  absl::Status status = ValidateNotEmpty("receipt.platform_message_id", r.platform_message_id());
+  if (status.ok() && r.platform_message_id().find('\n') != std::string::npos) {
+    status = absl::InvalidArgumentError("receipt.platform_message_id: contains a newline");
+  }
+  if (status.ok() && (r.state() == v1::PLATFORM_DELIVERY_STATE_UNSPECIFIED ||
+                      !v1::PlatformDeliveryState_IsValid(r.state()))) {
+    status = absl::InvalidArgumentError("receipt.state: unspecified or unknown value " +
+                                        std::to_string(r.state()));
+  }
+  if (status.ok() && r.outbox_id() < 0) {
+    status = absl::InvalidArgumentError("receipt.outbox_id: negative");
+  }
+  return status;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::OutboxEntry> Store::EnqueueOutbox(const v1::EnqueueOutboxRequest& req) {
@@ -41,19 +77,36 @@ absl::StatusOr<v1::OutboxEntry> Store::EnqueueOutbox(const v1::EnqueueOutboxRequ
 
   v1::OutboxEntry created;
   status = Write([&](Database& db) {
+    if (!req.dedup_key().empty()) {
+      absl::StatusOr<Statement> find = db.Prepare("SELECT id FROM outbox WHERE dedup_key = ?");
+      if (!find.ok()) return find.status();
+      find->Bind(1, req.dedup_key());
+      absl::StatusOr<bool> found = find->Step();
+      if (!found.ok()) return found.status();
+      if (*found) {
+        absl::StatusOr<v1::OutboxEntry> earlier = QueryOutbox(db, find->Int(0));
+        if (earlier.ok()) created = *earlier;
+        return earlier.status();
+      }
+    }
     int64_t now = NowMicros();
     absl::StatusOr<Statement> insert = db.Prepare(
         "INSERT INTO outbox (chat_jid, text, reply_to_id, state, run_id, created_us, "
-        "next_attempt_us) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "next_attempt_us, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!insert.ok()) return insert.status();
-    absl::Status s = insert->Bind(1, e.chat_jid())
-                         .Bind(2, e.text())
-                         .Bind(3, e.reply_to_platform_id())
-                         .Bind(4, static_cast<int64_t>(v1::OUTBOX_STATE_PENDING))
-                         .Bind(5, e.run_id())
-                         .Bind(6, now)
-                         .Bind(7, now)
-                         .Run();
+    insert->Bind(1, e.chat_jid())
+        .Bind(2, e.text())
+        .Bind(3, e.reply_to_platform_id())
+        .Bind(4, static_cast<int64_t>(v1::OUTBOX_STATE_PENDING))
+        .Bind(5, e.run_id())
+        .Bind(6, now)
+        .Bind(7, now);
+    if (req.dedup_key().empty()) {
+      insert->BindNull(8);
+    } else {
+      insert->Bind(8, req.dedup_key());
+    }
+    absl::Status s = insert->Run();
     if (!s.ok()) return s;
     absl::StatusOr<v1::OutboxEntry> read = QueryOutbox(db, db.LastInsertId());
     if (read.ok()) created = *read;
@@ -128,6 +181,31 @@ absl::StatusOr<v1::OutboxEntry> Store::MarkFailed(const v1::MarkFailedRequest& r
                                                          : v1::OUTBOX_STATE_PENDING))
               .Bind(3, req.error().substr(0, 4000))
               .Bind(4, next);
+        },
+        &entry);
+  });
+  if (!status.ok()) return status;
+  return entry;
+}
+
+absl::StatusOr<v1::OutboxEntry> Store::RecordReceipt(const v1::RecordReceiptRequest& req) {
+  const v1::DeliveryReceipt& r = req.receipt();
+  absl::Status status = ValidateReceipt(r);
+  if (!status.ok()) return status;
+  int64_t at = r.has_time() ? ToMicros(r.time()) : NowMicros();
+  v1::OutboxEntry entry;
+  status = Write([&](Database& db) {
+    absl::StatusOr<int64_t> id = r.outbox_id();
+    if (r.outbox_id() == 0) id = FindByPlatformId(db, r.chat_jid(), r.platform_message_id());
+    if (!id.ok()) return id.status();
+    // Reports arrive out of order (read before delivered): only a further state is taken,
+    // and a failure is final.
+    return UpdateOutbox(
+        db, *id,
+        "UPDATE outbox SET platform_state = ?2, platform_error = ?3, platform_state_us = ?4 "
+        "WHERE id = ?1 AND platform_state != 4 AND (?2 = 4 OR platform_state < ?2)",
+        [&](Statement& s) {
+          s.Bind(2, static_cast<int64_t>(r.state())).Bind(3, r.error().substr(0, 1000)).Bind(4, at);
         },
         &entry);
   });

@@ -37,6 +37,11 @@ grpc::Status StoreService::AppendMessage(Ctx*, const v1::AppendMessageRequest* r
   return Answer("AppendMessage", store_->AppendMessage(*req), resp);
 }
 
+grpc::Status StoreService::AppendMessages(Ctx*, const v1::AppendMessagesRequest* req,
+                                          v1::AppendMessagesResponse* resp) {
+  return Answer("AppendMessages", store_->AppendMessages(*req), resp);
+}
+
 grpc::Status StoreService::ListMessages(Ctx*, const v1::ListMessagesRequest* req,
                                         v1::ListMessagesResponse* resp) {
   return Answer("ListMessages", store_->ListMessages(*req), resp);
@@ -94,8 +99,18 @@ grpc::Status StoreService::BeginRun(Ctx*, const v1::BeginRunRequest* req, v1::Ru
   return Answer("BeginRun", store_->BeginRun(*req), resp);
 }
 
+grpc::Status StoreService::BeginMessageRun(Ctx*, const v1::BeginMessageRunRequest* req,
+                                           v1::BeginMessageRunResponse* resp) {
+  return Answer("BeginMessageRun", store_->BeginMessageRun(*req), resp);
+}
+
 grpc::Status StoreService::UpdateRun(Ctx*, const v1::UpdateRunRequest* req, v1::Run* resp) {
   return Answer("UpdateRun", store_->UpdateRun(*req), resp);
+}
+
+grpc::Status StoreService::UpdateRuns(Ctx*, const v1::UpdateRunsRequest* req,
+                                      v1::UpdateRunsResponse* resp) {
+  return Answer("UpdateRuns", store_->UpdateRuns(*req), resp);
 }
 
 grpc::Status StoreService::ListRuns(Ctx*, const v1::ListRunsRequest* req,
@@ -153,6 +168,11 @@ grpc::Status StoreService::MarkDelivered(Ctx*, const v1::MarkDeliveredRequest* r
 grpc::Status StoreService::MarkFailed(Ctx*, const v1::MarkFailedRequest* req,
                                       v1::OutboxEntry* resp) {
   return Answer("MarkFailed", store_->MarkFailed(*req), resp);
+}
+
+grpc::Status StoreService::RecordReceipt(Ctx*, const v1::RecordReceiptRequest* req,
+                                         v1::OutboxEntry* resp) {
+  return Answer("RecordReceipt", store_->RecordReceipt(*req), resp);
 }
 
 grpc::Status StoreService::Backup(Ctx*, const v1::BackupRequest* req, v1::BackupResponse* resp) {

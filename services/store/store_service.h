@@ -19,6 +19,8 @@ class StoreService final : public v1::Store::Service {
 
   grpc::Status AppendMessage(Ctx*, const v1::AppendMessageRequest* req,
                              v1::AppendMessageResponse* resp) override;
+  grpc::Status AppendMessages(Ctx*, const v1::AppendMessagesRequest* req,
+                              v1::AppendMessagesResponse* resp) override;
   grpc::Status ListMessages(Ctx*, const v1::ListMessagesRequest* req,
                             v1::ListMessagesResponse* resp) override;
   grpc::Status UpsertChat(Ctx*, const v1::UpsertChatRequest* req, v1::Chat* resp) override;
@@ -36,7 +38,11 @@ class StoreService final : public v1::Store::Service {
   grpc::Status GetCursor(Ctx*, const v1::GetCursorRequest* req, v1::Cursor* resp) override;
   grpc::Status AdvanceCursor(Ctx*, const v1::AdvanceCursorRequest* req, v1::Cursor* resp) override;
   grpc::Status BeginRun(Ctx*, const v1::BeginRunRequest* req, v1::Run* resp) override;
+  grpc::Status BeginMessageRun(Ctx*, const v1::BeginMessageRunRequest* req,
+                               v1::BeginMessageRunResponse* resp) override;
   grpc::Status UpdateRun(Ctx*, const v1::UpdateRunRequest* req, v1::Run* resp) override;
+  grpc::Status UpdateRuns(Ctx*, const v1::UpdateRunsRequest* req,
+                          v1::UpdateRunsResponse* resp) override;
   grpc::Status ListRuns(Ctx*, const v1::ListRunsRequest* req, v1::ListRunsResponse* resp) override;
   grpc::Status CreateTask(Ctx*, const v1::CreateTaskRequest* req, v1::Task* resp) override;
   grpc::Status GetTask(Ctx*, const v1::GetTaskRequest* req, v1::Task* resp) override;
@@ -56,6 +62,8 @@ class StoreService final : public v1::Store::Service {
   grpc::Status MarkDelivered(Ctx*, const v1::MarkDeliveredRequest* req,
                              v1::OutboxEntry* resp) override;
   grpc::Status MarkFailed(Ctx*, const v1::MarkFailedRequest* req, v1::OutboxEntry* resp) override;
+  grpc::Status RecordReceipt(Ctx*, const v1::RecordReceiptRequest* req,
+                             v1::OutboxEntry* resp) override;
   grpc::Status Backup(Ctx*, const v1::BackupRequest* req, v1::BackupResponse* resp) override;
 
  private:

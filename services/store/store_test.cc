@@ -442,6 +442,63 @@ TEST_F(StoreTest, OutboxDeliveredOnceAndFailuresRetryOrStop) {
             absl::InvalidArgumentError("entry.text: must not be empty"));
 }
 
+TEST_F(StoreTest, ReceiptsMoveThePlatformStateForwardOnly) {
+  v1::EnqueueOutboxRequest enqueue;
+  enqueue.mutable_entry()->set_chat_jid("wa:46701234567");
+  enqueue.mutable_entry()->set_text("Your calendar is empty today.");
+  auto entry = store_->EnqueueOutbox(enqueue);
+  ASSERT_TRUE(entry.ok());
+  v1::MarkDeliveredRequest delivered;
+  delivered.set_id(entry->id());
+  delivered.add_platform_message_ids("wamid.A");
+  delivered.add_platform_message_ids("wamid.B");
+  ASSERT_TRUE(store_->MarkDelivered(delivered).ok());
+
+  // Found by the platform id alone (the gateway restarted and forgot the outbox id).
+  v1::RecordReceiptRequest req;
+  req.mutable_receipt()->set_chat_jid("wa:46701234567");
+  req.mutable_receipt()->set_platform_message_id("wamid.B");
+  req.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_DELIVERED);
+  req.mutable_receipt()->mutable_time()->set_seconds(1767950010);
+  auto recorded = store_->RecordReceipt(req);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->id(), entry->id());
+  EXPECT_EQ(recorded->platform_state(), v1::PLATFORM_DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(recorded->platform_state_at().seconds(), 1767950010);
+  EXPECT_EQ(recorded->state(), v1::OUTBOX_STATE_DELIVERED);
+
+  // A late "sent" does not move it back; "read" moves it on.
+  req.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_SENT);
+  EXPECT_EQ(store_->RecordReceipt(req)->platform_state(), v1::PLATFORM_DELIVERY_STATE_DELIVERED);
+  req.mutable_receipt()->set_outbox_id(entry->id());
+  req.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_READ);
+  EXPECT_EQ(store_->RecordReceipt(req)->platform_state(), v1::PLATFORM_DELIVERY_STATE_READ);
+
+  // A failure is final and keeps its error; the entry stays delivered (never resent).
+  req.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_FAILED);
+  req.mutable_receipt()->set_error("131026: Message undeliverable");
+  auto failed = store_->RecordReceipt(req);
+  EXPECT_EQ(failed->platform_state(), v1::PLATFORM_DELIVERY_STATE_FAILED);
+  EXPECT_EQ(failed->platform_error(), "131026: Message undeliverable");
+  EXPECT_EQ(failed->state(), v1::OUTBOX_STATE_DELIVERED);
+  req.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_READ);
+  req.mutable_receipt()->set_error("");
+  EXPECT_EQ(store_->RecordReceipt(req)->platform_state(), v1::PLATFORM_DELIVERY_STATE_FAILED);
+
+  // Whole ids only, and only in the given chat.
+  v1::RecordReceiptRequest partial;
+  partial.mutable_receipt()->set_platform_message_id("wamid.");
+  partial.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_SENT);
+  EXPECT_EQ(store_->RecordReceipt(partial).status().code(), absl::StatusCode::kNotFound);
+  partial.mutable_receipt()->set_platform_message_id("wamid.A");
+  partial.mutable_receipt()->set_chat_jid("wa:1");
+  EXPECT_EQ(store_->RecordReceipt(partial).status().code(), absl::StatusCode::kNotFound);
+  partial.mutable_receipt()->set_outbox_id(9999);
+  EXPECT_EQ(store_->RecordReceipt(partial).status().code(), absl::StatusCode::kNotFound);
+  partial.mutable_receipt()->set_state(v1::PLATFORM_DELIVERY_STATE_UNSPECIFIED);
+  EXPECT_EQ(store_->RecordReceipt(partial).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(StoreTest, FullDatabaseIsResourceExhaustedAndStaysIntact) {
   ASSERT_TRUE(store_->AppendMessage(Msg("tg:1", "1", "before")).ok());
   // Cap the file at its current size: the next growing write hits SQLITE_FULL.
@@ -514,6 +571,29 @@ TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_EQ((*reopened)->ListMessages(list)->messages(0).text(), "persisted");
   auto next = (*reopened)->AppendMessage(Msg("tg:1", "2", "after"));
   EXPECT_EQ(next->seq(), 2);
+}
+
+TEST_F(StoreTest, EnqueueOutboxWithTheSameDedupKeyReturnsTheFirstEntry) {
+  v1::EnqueueOutboxRequest enqueue;
+  enqueue.mutable_entry()->set_chat_jid("tg:1");
+  enqueue.mutable_entry()->set_text("hello");
+  enqueue.set_dedup_key("router-a-1");
+  auto first = store_->EnqueueOutbox(enqueue);
+  ASSERT_TRUE(first.ok()) << first.status();
+  enqueue.mutable_entry()->set_text("hello again");  // a repeat is never a second entry
+  auto repeat = store_->EnqueueOutbox(enqueue);
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(repeat->id(), first->id());
+  EXPECT_EQ(repeat->text(), "hello");
+  enqueue.set_dedup_key("router-a-2");
+  auto other = store_->EnqueueOutbox(enqueue);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(other->id(), first->id());
+  enqueue.clear_dedup_key();  // without a key every request adds an entry
+  auto plain1 = store_->EnqueueOutbox(enqueue);
+  auto plain2 = store_->EnqueueOutbox(enqueue);
+  ASSERT_TRUE(plain1.ok() && plain2.ok());
+  EXPECT_NE(plain1->id(), plain2->id());
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ System::System(SystemOptions options) : options_(std::move(options)) {
 
 System::~System() {
   // Stop the services before the test servers, gateway first.
-  for (const std::string& name : {"gateway", "router", "broker", "store"}) {
+  for (const char* name : {"gateway", "router", "broker", "store"}) {
     auto it = services_.find(name);
     if (it == services_.end()) continue;
     it->second.Signal(SIGTERM);

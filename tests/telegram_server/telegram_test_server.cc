@@ -201,9 +201,9 @@ int64_t TelegramTestServer::EnqueueUpdate(json update) {
 }
 
 void TelegramTestServer::Script(const std::string& method, json reply,
-                                std::optional<int64_t> chat_id, int times) {
+                                std::optional<int64_t> chat_id, int times, int skip) {
   std::lock_guard<std::mutex> lock(mu_);
-  scripts_.push_back({method, chat_id, times, std::move(reply)});
+  scripts_.push_back({method, chat_id, times, std::move(reply), skip});
 }
 
 std::vector<BotApiRequest> TelegramTestServer::Requests(const std::string& method) const {
@@ -268,6 +268,10 @@ std::optional<json> TelegramTestServer::TakeScriptLocked(const std::string& meth
                                                          const json& params) {
   for (auto it = scripts_.begin(); it != scripts_.end(); ++it) {
     if (it->method != method || (it->chat_id && *it->chat_id != ChatId(params))) continue;
+    if (it->skip > 0) {
+      --it->skip;
+      return std::nullopt;
+    }
     json reply = it->reply;
     if (--it->remaining <= 0) scripts_.erase(it);
     return reply;
@@ -333,7 +337,7 @@ void TelegramTestServer::HandleControl(const httplib::Request& req, httplib::Res
     std::optional<int64_t> chat;
     if (body.contains("chat_id")) chat = body["chat_id"].get<int64_t>();
     Script(body["method"].get<std::string>(), body.value("reply", json()), chat,
-           body.value("times", 1));
+           body.value("times", 1), body.value("skip", 0));
   } else if (what == "requests") {
     json list = json::array();
     for (const BotApiRequest& r : Requests(req.get_param_value("method"))) {

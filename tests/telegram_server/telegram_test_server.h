@@ -8,7 +8,8 @@
 //
 // A control API on the same port lets other processes drive it:
 //   POST /control/updates   body: one update or an array; update_id assigned when absent
-//   POST /control/script    body: {"method":..., "reply":{...}, "chat_id":N?, "times":N?}
+//   POST /control/script    body: {"method":..., "reply":{...}, "chat_id":N?, "times":N?,
+//                                  "skip":N?}
 //   GET  /control/requests  ?method=sendMessage → JSON array of {"method","params"}
 //   POST /control/reset     forget requests, scripts and queued updates
 //
@@ -61,10 +62,11 @@ class TelegramTestServer {
   // Returns its update_id.
   int64_t EnqueueUpdate(nlohmann::json update);
 
-  // The next `times` calls of `method` (to `chat_id`, when given) answer `reply`; the HTTP
-  // status is reply.error_code when reply.ok is false.
+  // The next `times` calls of `method` (to `chat_id`, when given) answer `reply`, after
+  // `skip` matching calls were answered as usual (e.g. skip 1 fails a reply's second chunk);
+  // the HTTP status is reply.error_code when reply.ok is false.
   void Script(const std::string& method, nlohmann::json reply,
-              std::optional<int64_t> chat_id = std::nullopt, int times = 1);
+              std::optional<int64_t> chat_id = std::nullopt, int times = 1, int skip = 0);
 
   std::vector<BotApiRequest> Requests(const std::string& method = "") const;
   // Waits (real time) until at least `n` requests of `method` were recorded.
@@ -80,6 +82,7 @@ class TelegramTestServer {
     std::optional<int64_t> chat_id;
     int remaining;
     nlohmann::json reply;
+    int skip = 0;
   };
 
   void HandleBotApi(const httplib::Request& req, httplib::Response& res);

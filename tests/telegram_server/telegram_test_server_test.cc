@@ -94,6 +94,21 @@ TEST_F(TelegramTestServerTest, ScriptedReplyForOneChatOnly) {
   EXPECT_EQ(server_.Requests("sendMessage").size(), 3u);
 }
 
+TEST_F(TelegramTestServerTest, ScriptAfterSkippedCallsFailsOnlyTheLaterOne) {
+  // Through the control API, as a test in another process would script it.
+  Post(server_.port(), "/control/script",
+       {{"method", "sendMessage"},
+        {"reply", {{"ok", false}, {"error_code", 502}, {"description", "Bad Gateway"}}},
+        {"skip", 1}});
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) {
+    int status = 0;
+    Post(server_.port(), "/bot123:secret/sendMessage", {{"chat_id", 7}, {"text", "hi"}}, &status);
+    statuses.push_back(status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 502, 200}));
+}
+
 TEST_F(TelegramTestServerTest, ControlApiEnqueuesAndLists) {
   json added =
       Post(server_.port(), "/control/updates", json::array({{{"message", json::object()}}}));

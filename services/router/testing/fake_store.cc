@@ -81,19 +81,47 @@ absl::StatusOr<pb::AppendMessageResponse> FakeStore::AppendMessage(
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status status = Check("AppendMessage"); !status.ok()) return status;
   pb::AppendMessageResponse response;
+  for (const auto& [folder, group] : groups_) {
+    if (group.chat_jid() == request.message().chat_jid()) *response.mutable_group() = group;
+  }
+  bool duplicate = false;
   for (const pb::Message& stored : messages_) {
     if (stored.chat_jid() == request.message().chat_jid() &&
         stored.platform_message_id() == request.message().platform_message_id()) {
       response.set_seq(stored.seq());
-      return response;
+      duplicate = true;
     }
   }
-  pb::Message message = request.message();
-  message.set_seq(next_seq_++);
-  messages_.push_back(message);
-  if (request.has_chat()) chats_[request.chat().jid()] = request.chat();
-  response.set_seq(message.seq());
-  response.set_inserted(true);
+  if (!duplicate) {
+    pb::Message message = request.message();
+    message.set_seq(next_seq_++);
+    messages_.push_back(message);
+    if (request.has_chat()) chats_[request.chat().jid()] = request.chat();
+    response.set_seq(message.seq());
+    response.set_inserted(true);
+  }
+  if (request.has_begin_run()) {
+    absl::StatusOr<pb::BeginMessageRunResponse> begun = BeginMessageRunLocked(request.begin_run());
+    if (begun.ok()) {
+      *response.mutable_run_start() = *std::move(begun);
+    } else {
+      response.set_run_start_code(static_cast<int>(begun.status().code()));
+      response.set_run_start_error(std::string(begun.status().message()));
+    }
+  }
+  if (request.has_list_after_seq()) {
+    std::vector<pb::Message> after;
+    for (const pb::Message& stored : messages_) {
+      if (stored.chat_jid() == request.message().chat_jid() &&
+          stored.seq() > request.list_after_seq()) {
+        after.push_back(stored);
+      }
+    }
+    size_t limit = request.list_limit() > 0 ? static_cast<size_t>(request.list_limit()) : 50;
+    size_t skip = after.size() > limit ? after.size() - limit : 0;
+    response.set_listed_omitted(static_cast<int64_t>(skip));
+    for (size_t i = skip; i < after.size(); ++i) *response.add_listed() = after[i];
+  }
   return response;
 }
 
@@ -244,6 +272,66 @@ absl::StatusOr<pb::Run> FakeStore::BeginRun(const pb::BeginRunRequest& request) 
   *run.mutable_created_at() = ToProto(clock_->Now());
   runs_[run.id()] = run;
   return run;
+}
+
+absl::StatusOr<pb::BeginMessageRunResponse> FakeStore::BeginMessageRun(
+    const pb::BeginMessageRunRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status status = Check("BeginMessageRun"); !status.ok()) return status;
+  return BeginMessageRunLocked(request);
+}
+
+absl::StatusOr<pb::BeginMessageRunResponse> FakeStore::BeginMessageRunLocked(
+    const pb::BeginMessageRunRequest& request) {
+  auto group = groups_.find(request.group_folder());
+  if (group == groups_.end()) return absl::NotFoundError("begin message run: not registered");
+  const pb::Group& expected = request.if_group();
+  if (request.has_if_group() &&
+      (expected.chat_jid() != group->second.chat_jid() ||
+       expected.trigger() != group->second.trigger() ||
+       expected.requires_trigger() != group->second.requires_trigger() ||
+       expected.is_main() != group->second.is_main())) {
+    return absl::FailedPreconditionError("begin message run: the group changed");
+  }
+  pb::BeginMessageRunResponse response;
+  *response.mutable_group() = group->second;
+  response.set_cursor_seq(cursors_[request.group_folder()]);
+  response.set_session_id(sessions_[request.group_folder()]);
+  std::vector<pb::Message> after;
+  for (const pb::Message& message : messages_) {
+    if (message.chat_jid() == group->second.chat_jid() && message.seq() > response.cursor_seq()) {
+      after.push_back(message);
+    }
+  }
+  size_t limit = request.max_messages() > 0 ? static_cast<size_t>(request.max_messages()) : 50;
+  size_t skip = after.size() > limit ? after.size() - limit : 0;
+  response.set_omitted(static_cast<int64_t>(skip));
+  for (size_t i = skip; i < after.size(); ++i) *response.add_messages() = after[i];
+
+  auto answerable = std::find_if(response.messages().begin(), response.messages().end(),
+                                 [](const pb::Message& m) { return !m.is_own(); });
+  if (answerable == response.messages().end()) return response;
+  int64_t last_seq = response.messages().rbegin()->seq();
+  if (request.resume_run_id() != 0) {
+    auto resumed = runs_.find(request.resume_run_id());
+    if (resumed == runs_.end() || resumed->second.group_folder() != request.group_folder()) {
+      return absl::FailedPreconditionError("begin message run: not a run of this group");
+    }
+    resumed->second.set_state(pb::RUN_STATE_PENDING);
+    resumed->second.set_last_seq(std::max(resumed->second.last_seq(), last_seq));
+    *response.mutable_run() = resumed->second;
+    return response;
+  }
+  pb::Run& run = runs_[next_id_];
+  run.set_id(next_id_++);
+  run.set_group_folder(request.group_folder());
+  run.set_chat_jid(group->second.chat_jid());
+  run.set_first_seq(answerable->seq());
+  run.set_last_seq(last_seq);
+  run.set_state(pb::RUN_STATE_PENDING);
+  *run.mutable_created_at() = ToProto(clock_->Now());
+  *response.mutable_run() = run;
+  return response;
 }
 
 absl::StatusOr<pb::Run> FakeStore::UpdateRun(const pb::UpdateRunRequest& request) {
@@ -436,6 +524,32 @@ absl::StatusOr<pb::OutboxEntry> FakeStore::MarkFailed(const pb::MarkFailedReques
   entry.set_last_error(request.error());
   entry.set_state(request.permanent() ? pb::OUTBOX_STATE_FAILED : pb::OUTBOX_STATE_PENDING);
   if (!request.permanent()) *entry.mutable_next_attempt_at() = request.next_attempt_at();
+  return entry;
+}
+
+absl::StatusOr<pb::OutboxEntry> FakeStore::RecordReceipt(const pb::RecordReceiptRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status status = Check("RecordReceipt"); !status.ok()) return status;
+  const pb::DeliveryReceipt& r = request.receipt();
+  auto holds = [&](const pb::OutboxEntry& e) {
+    const auto& ids = e.platform_message_ids();
+    return std::find(ids.begin(), ids.end(), r.platform_message_id()) != ids.end();
+  };
+  auto it = outbox_.find(r.outbox_id());
+  if (r.outbox_id() == 0) {
+    it = std::find_if(outbox_.begin(), outbox_.end(),
+                      [&](const auto& e) { return holds(e.second); });
+  }
+  if (it == outbox_.end()) return absl::NotFoundError("record receipt: no such entry");
+  pb::OutboxEntry& entry = it->second;
+  bool final = entry.platform_state() == pb::PLATFORM_DELIVERY_STATE_FAILED;
+  bool further =
+      r.state() == pb::PLATFORM_DELIVERY_STATE_FAILED || r.state() > entry.platform_state();
+  if (!final && further) {
+    entry.set_platform_state(r.state());
+    entry.set_platform_error(r.error());
+    *entry.mutable_platform_state_at() = r.time();
+  }
   return entry;
 }
 

@@ -2,7 +2,8 @@
 // the test Telegram and model servers on loopback) measured from outside.
 //
 // Prints:
-//   - idle RSS of the four services, summed (VmRSS after they settled, before any message);
+//   - idle memory of the four services, summed, after they settled and before any message:
+//     RSS, PSS (shared library pages divided among the processes that map them) and anonymous;
 //   - for `messages` Telegram updates (default 200, each to its own registered chat so every
 //     message starts a new sandbox; the model answers instantly):
 //       update → agent running: until the agent's first request reaches the model server, an
@@ -26,12 +27,12 @@ namespace {
 
 constexpr int64_t kFirstChat = 6200000001;
 
-// Resident memory of `pid` in KiB, from /proc (Linux).
-long RssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+// One field ("Rss:", "Pss:", "Anonymous:") of /proc/<pid>/smaps_rollup in KiB (Linux).
+long SmapsKib(pid_t pid, const std::string& field) {
+  std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
   std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  while (std::getline(rollup, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
@@ -58,7 +59,7 @@ int Main(int argc, char** argv) {
   SystemOptions options;
   options.sandbox = argc > 2 ? argv[2] : "bwrap";
   options.model_script.fixed_text = "It is time.";
-  options.config["IDLE_TIMEOUT"] = "100ms";
+  options.config["IDLE_TIMEOUT"] = "1s";
   options.config["LOG_LEVEL"] = "warn";
   System system(options);
   if (absl::Status started = system.Start(); !started.ok()) {
@@ -66,14 +67,22 @@ int Main(int argc, char** argv) {
     return 1;
   }
   absl::SleepFor(absl::Seconds(3));
-  long total = 0;
-  std::printf("idle RSS (KiB):");
+  // RSS counts the shared libraries (gRPC, protobuf, Abseil, OpenSSL) once per process; PSS
+  // shares each page among the processes mapping it, so the PSS sum is what the four occupy.
+  long rss = 0, pss = 0, anon = 0;
+  std::printf("idle memory (KiB, RSS/PSS/anonymous):");
   for (const std::string& service : System::ServiceNames()) {
-    long rss = RssKib(system.Pid(service));
-    std::printf(" %s %ld", service.c_str(), rss);
-    total += rss;
+    pid_t pid = system.Pid(service);
+    long r = SmapsKib(pid, "Rss:"), p = SmapsKib(pid, "Pss:"), a = SmapsKib(pid, "Anonymous:");
+    std::printf(" %s %ld/%ld/%ld", service.c_str(), r, p, a);
+    rss += r;
+    pss += p;
+    anon += a;
   }
-  std::printf("\nidle RSS of the four services: %.1f MiB (target < 60 MiB)\n", total / 1024.0);
+  std::printf(
+      "\nidle memory of the four services: RSS %.1f MiB, PSS %.1f MiB, anonymous %.1f MiB "
+      "(target < 60 MiB)\n",
+      rss / 1024.0, pss / 1024.0, anon / 1024.0);
 
   for (int i = 0; i < messages; ++i) {
     if (!system
