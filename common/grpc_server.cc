@@ -14,14 +14,37 @@
 #include <sstream>
 
 #include "common/logging.h"
+#include "common/service_main.h"
 #include "common/status.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
 
 namespace clawdie {
 namespace {
+
+// Adds `clawdie-version` to the initial metadata of every answer, so `clawctl status` (or
+// `grpcurl -v`) learns each service's version from its health check.
+class VersionHeader : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace(kVersionMetadataKey, ClawdieVersion());
+    }
+    methods->Proceed();
+  }
+};
+
+class VersionHeaderFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new VersionHeader();
+  }
+};
 
 // FreeBSD's sun_path is 104 bytes including the terminating NUL.
 constexpr size_t kMaxUnixPath = 103;
@@ -191,6 +214,9 @@ absl::Status GrpcServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<VersionHeaderFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.AddListeningPort(options_.listen, credentials, address->is_unix ? nullptr : &bound_port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
 
@@ -213,7 +239,8 @@ absl::Status GrpcServer::Start() {
 }
 
 void GrpcServer::SetServing(bool serving) {
-  if (server_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (stopping_ || server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);
@@ -245,9 +272,14 @@ void GrpcServer::RequestShutdown() { shutdown_requested_.store(true); }
 void GrpcServer::Shutdown() {
   if (server_ == nullptr) return;
   SetServing(false);
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    stopping_ = true;
+  }
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain)));
   server_->Wait();
+  std::lock_guard<std::mutex> lock(health_mu_);
   server_.reset();
   GetLogger(options_.name)->info("stopped");
 }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@
 #include "grpcpp/server.h"
 
 namespace clawdie {
+
+// The initial-metadata key under which every clawdie gRPC server announces its version.
+inline constexpr char kVersionMetadataKey[] = "clawdie-version";
 
 struct ServerOptions {
   // Service name for logs, health and the lock file: "store", "router", ...
@@ -95,6 +99,10 @@ class GrpcServer {
   std::vector<std::string> service_names_;
   std::unique_ptr<LockFile> lock_;
   std::unique_ptr<grpc::Server> server_;
+  // Guards health changes against Shutdown: a monitor thread may call SetServing while the
+  // main thread drains and destroys the server.
+  std::mutex health_mu_;
+  bool stopping_ = false;  // (health_mu_) Shutdown began; health no longer changes
   int bound_port_ = 0;
   std::atomic<bool> shutdown_requested_{false};
 };

@@ -236,19 +236,19 @@ TEST_F(ClawctlServersTest, StatusExitsZeroWhenEveryServiceServes) {
             "clawctl 0.1.0\n"
             "SERVICE  ADDRESS" +
                 std::string(r.size() + 8, ' ') +
-                "HEALTH   DETAIL\n"
+                "HEALTH   VERSION  DETAIL\n"
                 "store    " +
                 r +
-                "/store.sock    SERVING\n"
+                "/store.sock    SERVING  -\n"
                 "broker   " +
                 r +
-                "/broker.sock   SERVING  sandbox bwrap 0.8.0 · model "
+                "/broker.sock   SERVING  -        sandbox bwrap 0.8.0 · model "
                 "anthropic/test-model (key present)\n"
                 "router   " +
                 r +
-                "/router.sock   SERVING  agents 1/5\n"
+                "/router.sock   SERVING  -        agents 1/5\n"
                 "gateway  " +
-                r + "/gateway.sock  SERVING  local connected\n");
+                r + "/gateway.sock  SERVING  -        local connected\n");
 }
 
 TEST_F(ClawctlServersTest, StatusFailsNamingTheServiceThatIsNotServing) {

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/grpc_client.h"
+#include "common/grpc_server.h"
 #include "common/status.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -76,7 +77,8 @@ absl::StatusOr<HealthState> DecodeHealthCheckResponse(const std::string& bytes) 
 }
 
 absl::StatusOr<HealthState> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                        const std::string& service, absl::Duration timeout) {
+                                        const std::string& service, absl::Duration timeout,
+                                        std::string* version) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   PrepareContext(&context, timeout, /*wait_for_ready=*/false);
@@ -98,6 +100,11 @@ absl::StatusOr<HealthState> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   while (queue.Next(&tag, &ok)) {
   }
   if (!status.ok()) return FromGrpcStatus(status);
+  if (version != nullptr) {
+    const auto& metadata = context.GetServerInitialMetadata();
+    auto it = metadata.find(kVersionMetadataKey);
+    *version = it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  }
   return DecodeHealthCheckResponse(ByteBufferToString(response));
 }
 

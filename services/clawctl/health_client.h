@@ -34,8 +34,10 @@ absl::StatusOr<HealthState> DecodeHealthCheckResponse(const std::string& bytes);
 // Calls Health.Check on `channel` with deadline `timeout`, failing fast when the peer is
 // not reachable. Returns the call's error (UNAVAILABLE, DEADLINE_EXCEEDED, UNIMPLEMENTED
 // when the server has no health service) with its gRPC message.
+// `version`, if given, receives the version the server announced ("" if none).
 absl::StatusOr<HealthState> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                        const std::string& service, absl::Duration timeout);
+                                        const std::string& service, absl::Duration timeout,
+                                        std::string* version = nullptr);
 
 }  // namespace clawdie::clawctl
 

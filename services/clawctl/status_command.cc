@@ -28,7 +28,8 @@ ServiceHealth ProbeHealth(Session* session, const std::string& name) {
   health.address = session->Address(name);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = session->Channel(name);
   absl::StatusOr<HealthState> state =
-      channel.ok() ? CheckHealth(*channel, "", session->timeout()) : channel.status();
+      channel.ok() ? CheckHealth(*channel, "", session->timeout(), &health.version)
+                   : channel.status();
   if (state.ok()) {
     health.state = HealthStateName(*state);
   } else {

@@ -50,10 +50,11 @@ std::string DescribeChannels(const v1::StatusResponse& status) {
 }
 
 Table StatusTable(const std::vector<ServiceHealth>& services) {
-  Table table({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
+  Table table({"SERVICE", "ADDRESS", "HEALTH", "VERSION", "DETAIL"});
   for (const ServiceHealth& service : services) {
     std::string detail = service.error.empty() ? service.detail : service.error;
-    table.AddRow({service.name, service.address, service.state, detail});
+    table.AddRow({service.name, service.address, service.state,
+                  service.version.empty() ? "-" : service.version, detail});
   }
   return table;
 }
@@ -67,6 +68,7 @@ nlohmann::json StatusJson(const std::string& version, const std::vector<ServiceH
     json["services"].push_back({{"name", service.name},
                                 {"address", service.address},
                                 {"health", service.state},
+                                {"version", service.version},
                                 {"error", service.error},
                                 {"detail", service.detail}});
   }

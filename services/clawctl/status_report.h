@@ -28,6 +28,8 @@ struct ServiceHealth {
   std::string error;
   // The service's own summary (backend, queue, channels), empty if none.
   std::string detail;
+  // The version the service announced in its health answer, empty if unknown.
+  std::string version;
 };
 
 // "sandbox docker 27.1 · model anthropic/claude-sonnet-4-5 (key present)".

@@ -6,7 +6,7 @@ namespace clawdie::clawctl {
 namespace {
 
 std::vector<ServiceHealth> AllServing() {
-  return {{"store", "unix:/r/store.sock", "SERVING", "", ""},
+  return {{"store", "unix:/r/store.sock", "SERVING", "", "", "0.1.0"},
           {"broker", "unix:/r/broker.sock", "SERVING", "", "sandbox bwrap"},
           {"router", "unix:/r/router.sock", "SERVING", "", ""},
           {"gateway", "unix:/r/gateway.sock", "SERVING", "", ""}};
@@ -28,11 +28,11 @@ TEST(StatusTableTest, ShowsErrorInsteadOfDetailForUnreachableService) {
   services[0].state = "UNREACHABLE";
   services[0].error = "connection refused";
   EXPECT_EQ(StatusTable(services).Render(),
-            "SERVICE  ADDRESS               HEALTH       DETAIL\n"
-            "store    unix:/r/store.sock    UNREACHABLE  connection refused\n"
-            "broker   unix:/r/broker.sock   SERVING      sandbox bwrap\n"
-            "router   unix:/r/router.sock   SERVING\n"
-            "gateway  unix:/r/gateway.sock  SERVING\n");
+            "SERVICE  ADDRESS               HEALTH       VERSION  DETAIL\n"
+            "store    unix:/r/store.sock    UNREACHABLE  0.1.0    connection refused\n"
+            "broker   unix:/r/broker.sock   SERVING      -        sandbox bwrap\n"
+            "router   unix:/r/router.sock   SERVING      -\n"
+            "gateway  unix:/r/gateway.sock  SERVING      -\n");
 }
 
 TEST(StatusJsonTest, ReportsOkAndEachService) {
@@ -43,6 +43,8 @@ TEST(StatusJsonTest, ReportsOkAndEachService) {
   EXPECT_EQ(json["services"][1]["name"], "broker");
   EXPECT_EQ(json["services"][1]["health"], "SERVING");
   EXPECT_EQ(json["services"][1]["detail"], "sandbox bwrap");
+  EXPECT_EQ(json["services"][0]["version"], "0.1.0");
+  EXPECT_EQ(json["services"][1]["version"], "");
 }
 
 TEST(DescribeTest, SummarisesBrokerQueueAndChannels) {

@@ -8,9 +8,7 @@
 #include "common/service_main.h"
 #include "services/router/router_server.h"
 
-#include "/tmp/exp_snippet.h"
 int main(int argc, char** argv) {
-  exp_hack::Install();
   clawdie::BlockShutdownSignals();
   CLI::App app{"clawdie-router: decides which messages start agents and delivers replies"};
   clawdie::ServiceFlags flags;

@@ -1,9 +1,10 @@
 // The router's core (DESIGN.md §4-5, issue #5): Ingest decides whether a
 // message starts or feeds a run; the per-group queue starts runs; each run is
-// recorded in the store before the broker is asked, fed follow-ups and tool
-// results over its RunAgent stream, and finished by moving the group's cursor,
-// storing the session, or scheduling a retry. On Start, runs left unfinished by
-// a crash are re-queued unless their reply was delivered.
+// recorded in the store before the broker is asked (when the message itself
+// starts it, in the message's own commit), fed follow-ups and tool results over
+// its RunAgent stream, and finished by moving the group's cursor, storing the
+// session, or scheduling a retry. On Start, runs left unfinished by a crash are
+// re-queued unless their reply was delivered.
 //
 // The router keeps no state the store does not also have except the queue
 // itself and retry timers, which Start rebuilds from the unfinished runs.
@@ -114,6 +115,7 @@ class Router : public AgentEventHandler {
     std::unique_ptr<AgentStream> stream;  // (mu_) set once before the stream starts
     int64_t last_seq = 0;                 // (mu_) highest message seq the agent has seen
     bool output_delivered = false;        // (mu_)
+    int64_t answered_seq = 0;             // (mu_) last_seq when the latest reply was queued
     bool idle = false;                    // (mu_)
     bool closing = false;                 // (mu_)
     int pending_tool_calls = 0;           // (mu_)
@@ -140,19 +142,16 @@ class Router : public AgentEventHandler {
 
   enum class Next { kDone, kRetryNow, kRetryLater, kGiveUp };
 
-  // Starting runs (router.cc).
-  void StartAvailable();
-  void StartWork(const QueueWork& work);
-  absl::Status StartMessageRun(const std::string& folder);
-  absl::Status StartTaskRun(const QueueWork& work);
-  // Records a task run (or sets the run it continues back to PENDING).
-  absl::StatusOr<pb::Run> RecordTaskRun(const QueueWork& work, int64_t last_seq);
-  absl::Status Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
-                      const std::string& prompt);
-  void GroupWithoutRun(const std::string& folder);
-  void FinishRecordWithoutRun(const std::string& folder);
-  void RetryStartLater(const QueueWork& work);
-  void EndBackoff(const std::string& folder);
+  // How Ingest asks the store: to list what the chat's live agent (`live`) has not seen, or
+  // to start the run of `reserved`, a group whose start the queue granted for this message.
+  struct IngestPlan {
+    std::shared_ptr<ActiveRun> live;
+    std::string reserved;
+  };
+
+  // Ingest and follow-ups (router_ingest.cc).
+  absl::StatusOr<IngestPlan> PlanAppend(const pb::Message& message,
+                                        pb::AppendMessageRequest* append);
   void QueueIngested(const std::string& folder, std::shared_ptr<ActiveRun> live,
                      pb::AppendMessageResponse stored);
   // Follow-ups: PipeFollowUps lists what the group's live agent has not seen; PipeListed uses
@@ -166,6 +165,23 @@ class Router : public AgentEventHandler {
   void SendFollowUps(const std::shared_ptr<ActiveRun>& run,
                      const pb::AppendMessageResponse* stored);
   void PersistLastSeq(const std::shared_ptr<ActiveRun>& run);
+
+  // Starting runs (router.cc).
+  void StartAvailable();
+  void StartWork(const QueueWork& work);
+  absl::Status StartMessageRun(const std::string& folder);
+  // Opens the run the store recorded (or, when it recorded none, moves past what needs no
+  // answer and frees the group).
+  void LaunchBegun(const std::string& folder, const pb::BeginMessageRunResponse& begun);
+  absl::Status StartTaskRun(const QueueWork& work);
+  // Records a task run (or sets the run it continues back to PENDING).
+  absl::StatusOr<pb::Run> RecordTaskRun(const QueueWork& work, int64_t last_seq);
+  absl::Status Launch(std::shared_ptr<ActiveRun> run, const pb::Group& group,
+                      const std::string& prompt);
+  void GroupWithoutRun(const std::string& folder);
+  void FinishRecordWithoutRun(const std::string& folder);
+  void RetryStartLater(const QueueWork& work);
+  void EndBackoff(const std::string& folder);
 
   // Events and finishing (router_runs.cc).
   std::shared_ptr<ActiveRun> FindRun(int64_t run_id);

@@ -105,6 +105,7 @@ void Router::HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::stri
     }
     std::lock_guard<std::mutex> lock(mu_);
     run->last_output = text;
+    if (entry.ok()) run->answered_seq = run->last_seq;
   }
   BecomeIdle(run);
 }
@@ -241,12 +242,14 @@ void Router::FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status
 Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, bool success,
                                       const std::string& error, absl::Duration* delay) {
   int64_t last_seq;
+  int64_t answered_seq;
   bool delivered;
   std::string session;
   RetryState retry;
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_seq = run->last_seq;
+    answered_seq = run->answered_seq;
     delivered = run->output_delivered;
     session = run->new_session;
     auto it = retries_.find(run->folder);
@@ -293,13 +296,22 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
   }
 
   if (delivered) {
-    // Part of the answer reached the chat: redoing the run would repeat it.
+    // Part of the answer reached the chat: redoing the run would repeat it. What the agent
+    // saw before its latest reply counts as answered; follow-ups piped after that reply got
+    // none, so they stay after the cursor and a new run answers them.
+    advance.set_seq(answered_seq);
     LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
     update.set_state(pb::RUN_STATE_FAILED);
     LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
+    if (last_seq > answered_seq) {
+      Log()->warn(
+          "group {} run {}: failed before answering messages up to seq {}; a new run "
+          "answers them",
+          run->folder, run->run_id, last_seq);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     retries_.erase(run->folder);
-    return Next::kDone;
+    return last_seq > answered_seq ? Next::kRetryNow : Next::kDone;
   }
 
   int failures = retry.failures + 1;

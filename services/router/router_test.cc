@@ -246,6 +246,31 @@ TEST_F(RouterTest, FailureAfterOutputIsNotRetriedAndTheCursorMoves) {
   EXPECT_EQ(store_.Cursor("family"), 1);
 }
 
+TEST_F(RouterTest, FollowUpsAfterTheLastReplyOfAFailedRunGetANewRun) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy plan dinner");
+  FakeRun* run = broker_.last();
+  broker_.Output(run, "Pasta?");
+  Ingest("tg:-100222", "2", "@Andy and dessert?");
+  ASSERT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+  // The sandbox dies before the agent answered the follow-up.
+  Finish(run, "error", "broker RunAgent: Socket closed");
+
+  EXPECT_EQ(store_.RunById(run->run_id).state(), pb::RUN_STATE_FAILED);
+  EXPECT_EQ(store_.Cursor("family"), 1);  // the first message was answered
+  ASSERT_EQ(broker_.start_count(), 2);
+  FakeRun* next = broker_.last();
+  EXPECT_NE(next->run_id, run->run_id);
+  EXPECT_EQ(Prompt(next),
+            "<messages>\n"
+            "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
+            "</messages>");
+  broker_.Output(next, "Tiramisu.");
+  Finish(next);
+  EXPECT_EQ(store_.Cursor("family"), 2);
+  EXPECT_EQ(broker_.start_count(), 2);
+}
+
 TEST_F(RouterTest, UnknownSessionIsClearedAndRetriedOnceWithAFreshSession) {
   pb::SetSessionRequest set;
   set.set_group_folder("family");

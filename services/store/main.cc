@@ -25,9 +25,7 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 }  // namespace
 
-#include "/tmp/exp_snippet.h"
 int main(int argc, char** argv) {
-  exp_hack::Install();
   clawdie::BlockShutdownSignals();
   CLI::App app{"clawdie-store: the clawdie database service"};
   clawdie::ServiceFlags flags;

@@ -278,9 +278,9 @@ TEST_F(MessageRunTest, AcknowledgedAppendSurvivesAProcessThatDiesAtOnce) {
     v1::AppendMessageRequest trigger = Msg("tg:-100", "10", "@Andy answer all that");
     *trigger.mutable_begin_run() = Begin("family");
     *trigger.mutable_begin_run()->mutable_if_group() = Group("family");
-    absl::StatusOr<v1::AppendMessageResponse> begun =
-        stored && (*store)->CreateGroup(group).ok() ? (*store)->AppendMessage(trigger)
-                                                    : absl::UnavailableError("not stored");
+    absl::StatusOr<v1::AppendMessageResponse> begun = stored && (*store)->CreateGroup(group).ok()
+                                                          ? (*store)->AppendMessage(trigger)
+                                                          : absl::UnavailableError("not stored");
     stored = begun.ok() && begun->run_start().has_run();
     _exit(stored ? 0 : 1);
   }

@@ -248,9 +248,9 @@ absl::Status BeginRunWithAppend(Database& db, const v1::BeginMessageRunRequest& 
     refused = absl::InvalidArgumentError("begin_run.if_group: required");
   }
   if (refused.ok() && req.if_group().chat_jid() != chat_jid) {
-    refused = absl::InvalidArgumentError("begin_run.if_group.chat_jid: \"" +
-                                         req.if_group().chat_jid() +
-                                         "\" differs from message.chat_jid");
+    refused =
+        absl::InvalidArgumentError("begin_run.if_group.chat_jid: \"" + req.if_group().chat_jid() +
+                                   "\" differs from message.chat_jid");
   }
   if (refused.ok()) {
     // Its own savepoint: a refused start is undone alone, the message stays.

@@ -46,6 +46,13 @@ until "$CLAWCTL" --run-dir "$DIR/var/run" status >/dev/null 2>&1; do
 done
 echo "newcomer: all services SERVING"
 
+# Every service announces its version, the same as clawctl's.
+version=$("$CLAWCTL" --version | awk '{ print $NF }')
+status_json=$("$CLAWCTL" --run-dir "$DIR/var/run" --json status)
+announced=$(printf '%s\n' "$status_json" | grep -c "\"version\": \"$version\"")
+# The report's own version plus one per service.
+[ "$announced" -eq 5 ] || fail "not every service announced version $version: $status_json"
+
 # The main group is registered by run-dev.sh once the services serve.
 i=0
 until "$CLAWCTL" --run-dir "$DIR/var/run" groups list 2>/dev/null | grep -q 'local:me'; do

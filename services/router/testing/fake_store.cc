@@ -18,7 +18,13 @@ void FakeStore::SetUnavailable(bool unavailable) {
   unavailable_ = unavailable;
 }
 
-absl::Status FakeStore::Check(const char* rpc) const {
+int FakeStore::CallCount(const std::string& rpc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_[rpc];
+}
+
+absl::Status FakeStore::Check(const char* rpc) {
+  ++calls_[rpc];
   if (!unavailable_) return absl::OkStatus();
   return absl::UnavailableError(std::string("store ") + rpc + ": connection refused");
 }
@@ -286,11 +292,10 @@ absl::StatusOr<pb::BeginMessageRunResponse> FakeStore::BeginMessageRunLocked(
   auto group = groups_.find(request.group_folder());
   if (group == groups_.end()) return absl::NotFoundError("begin message run: not registered");
   const pb::Group& expected = request.if_group();
-  if (request.has_if_group() &&
-      (expected.chat_jid() != group->second.chat_jid() ||
-       expected.trigger() != group->second.trigger() ||
-       expected.requires_trigger() != group->second.requires_trigger() ||
-       expected.is_main() != group->second.is_main())) {
+  if (request.has_if_group() && (expected.chat_jid() != group->second.chat_jid() ||
+                                 expected.trigger() != group->second.trigger() ||
+                                 expected.requires_trigger() != group->second.requires_trigger() ||
+                                 expected.is_main() != group->second.is_main())) {
     return absl::FailedPreconditionError("begin message run: the group changed");
   }
   pb::BeginMessageRunResponse response;

@@ -80,6 +80,8 @@ class FakeStore : public StoreClient {
   int64_t Cursor(const std::string& folder);
   std::string SessionOf(const std::string& folder);
   std::vector<pb::TaskRunLog> TaskLog(int64_t task_id);
+  // How often an RPC was called.
+  int CallCount(const std::string& rpc);
 
   absl::StatusOr<pb::AppendMessageResponse> AppendMessage(
       const pb::AppendMessageRequest& request) override;
@@ -119,13 +121,15 @@ class FakeStore : public StoreClient {
   absl::StatusOr<pb::OutboxEntry> RecordReceipt(const pb::RecordReceiptRequest& request) override;
 
  private:
-  absl::Status Check(const char* rpc) const;
+  // Counts the call and fails it while the store is "down".
+  absl::Status Check(const char* rpc);
   absl::StatusOr<pb::BeginMessageRunResponse> BeginMessageRunLocked(
       const pb::BeginMessageRunRequest& request);
 
   const Clock* clock_;
   std::mutex mu_;
   bool unavailable_ = false;
+  std::map<std::string, int> calls_;
   int64_t next_seq_ = 1;
   int64_t next_id_ = 1;
   std::vector<pb::Message> messages_;
