@@ -84,7 +84,34 @@ void GroupQueue::Finish(const std::string& folder) {
 
 void GroupQueue::SetIdle(const std::string& folder, bool idle) {
   auto it = groups_.find(folder);
-  if (it != groups_.end() && it->second.active) it->second.idle = idle;
+  if (it == groups_.end() || !it->second.active) return;
+  if (idle && !it->second.idle) it->second.idle_since = ++idle_count_;
+  it->second.idle = idle;
+}
+
+std::vector<std::string> GroupQueue::IdleAgentsToClose() const {
+  if (active_count_ < max_concurrent_) return {};
+  int wanted = 0;
+  for (const std::string& folder : line_) {
+    auto it = groups_.find(folder);
+    if (it != groups_.end() && !it->second.active && HasWork(it->second)) ++wanted;
+  }
+  std::vector<std::pair<uint64_t, std::string>> idle;
+  for (const auto& [folder, state] : groups_) {
+    if (!state.active) continue;
+    if (state.closing) {
+      --wanted;
+    } else if (state.idle) {
+      idle.emplace_back(state.idle_since, folder);
+    }
+  }
+  std::sort(idle.begin(), idle.end());
+  std::vector<std::string> folders;
+  for (const auto& entry : idle) {
+    if (static_cast<int>(folders.size()) >= wanted) break;
+    folders.push_back(entry.second);
+  }
+  return folders;
 }
 
 void GroupQueue::SetClosing(const std::string& folder) {

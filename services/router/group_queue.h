@@ -69,6 +69,12 @@ class GroupQueue {
   // True when a task waits for the group (so an idle agent of the group should be closed).
   bool HasWaitingTask(const std::string& folder) const;
 
+  // Idle agents to close so that waiting groups get a slot: empty while a slot is free.
+  // Otherwise the folders of the agents that have idled longest, one for each group waiting
+  // in line beyond those whose slots agents already closing will free. A working agent is
+  // never named.
+  std::vector<std::string> IdleAgentsToClose() const;
+
   // Takes the work that may start now, in first-in first-out order of the groups, and marks
   // those groups active. The caller must call Finish for each once its run ended.
   std::vector<QueueWork> TakeStartable();
@@ -106,6 +112,7 @@ class GroupQueue {
   struct GroupState {
     bool active = false;
     bool idle = false;
+    uint64_t idle_since = 0;  // SetIdle(true) order: lower has idled longer
     bool closing = false;
     bool pending_messages = false;
     bool backoff = false;
@@ -120,6 +127,7 @@ class GroupQueue {
 
   int max_concurrent_;
   int active_count_ = 0;
+  uint64_t idle_count_ = 0;
   std::map<std::string, GroupState> groups_;
   std::deque<std::string> line_;
 };

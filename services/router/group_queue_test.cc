@@ -141,6 +141,29 @@ TEST(GroupQueueTest, ADueTaskAsksToCloseAnIdleAgentButNotAWorkingOne) {
   EXPECT_TRUE(queue.HasWaitingTask("a"));
 }
 
+TEST(GroupQueueTest, WaitingGroupsGetTheSlotsOfTheLongestIdleAgents) {
+  GroupQueue queue(3);
+  for (const char* folder : {"a", "b", "c"}) queue.AddMessages(folder);
+  queue.TakeStartable();
+  queue.SetIdle("b", true);
+  queue.SetIdle("a", true);
+  EXPECT_TRUE(queue.IdleAgentsToClose().empty());  // nobody waits
+
+  queue.AddMessages("d");
+  EXPECT_EQ(queue.IdleAgentsToClose(), (std::vector<std::string>{"b"}));
+  queue.AddMessages("e");
+  EXPECT_EQ(queue.IdleAgentsToClose(), (std::vector<std::string>{"b", "a"}));
+
+  // An agent already closing frees a slot of its own; a working one is never named.
+  queue.SetClosing("b");
+  EXPECT_EQ(queue.IdleAgentsToClose(), (std::vector<std::string>{"a"}));
+  queue.SetIdle("a", false);
+  EXPECT_TRUE(queue.IdleAgentsToClose().empty());
+  queue.Finish("b");
+  EXPECT_EQ(Folders(queue.TakeStartable()), (std::vector<std::string>{"d"}));
+  EXPECT_TRUE(queue.IdleAgentsToClose().empty());
+}
+
 TEST(GroupQueueTest, BackoffHoldsMessagesUntilItEnds) {
   GroupQueue queue(5);
   queue.AddMessages("a");

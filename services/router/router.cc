@@ -65,10 +65,19 @@ void Router::EnqueueTask(const pb::Task& task, absl::Time due) {
 
 void Router::StartAvailable() {
   std::vector<QueueWork> work;
+  std::vector<std::shared_ptr<ActiveRun>> idle_runs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     work = queue_.TakeStartable();
+    // An agent that only waits for follow-ups does not keep a waiting group out of a slot.
+    for (const std::string& folder : queue_.IdleAgentsToClose()) {
+      auto it = run_of_group_.find(folder);
+      if (it != run_of_group_.end()) idle_runs.push_back(it->second);
+    }
+  }
+  for (const std::shared_ptr<ActiveRun>& run : idle_runs) {
+    CloseRun(run, "another group waits for a slot");
   }
   for (QueueWork& item : work) {
     executor_->Post([this, item = std::move(item)] { StartWork(item); });

@@ -138,6 +138,7 @@ void Router::BecomeIdle(const std::shared_ptr<ActiveRun>& run) {
     CloseRun(run, "a scheduled task is due");
     return;
   }
+  StartAvailable();  // closes this agent at once when another group waits for its slot
   executor_->PostAt(clock_->Now() + options_.idle_timeout, [this, id = run->run_id, generation] {
     std::shared_ptr<ActiveRun> live = FindRun(id);
     if (live == nullptr) return;

@@ -185,6 +185,27 @@ TEST_F(RouterTest, AtMostMaxConcurrentAgentsAndWaitingGroupsStartInArrivalOrder)
   EXPECT_EQ(broker_.runs()[3]->spec.group_folder(), "g3");
 }
 
+TEST_F(RouterTest, AnIdleAgentGivesItsSlotToAWaitingGroup) {
+  RouterOptions options = Options();
+  options.max_concurrent_agents = 1;
+  StartRouter(options);
+  Ingest("tg:-100222", "1", "@Andy a");
+  FakeRun* first = broker_.last();
+  Ingest("tg:-100333", "1", "@Andy b");
+  ASSERT_EQ(broker_.start_count(), 1);
+  EXPECT_FALSE(first->closed);  // working: never closed for a waiting group
+
+  broker_.Output(first, "Done with a.");
+  EXPECT_TRUE(first->closed);  // idle, and another group waits
+  Finish(first);
+  ASSERT_EQ(broker_.start_count(), 2);
+  EXPECT_EQ(broker_.last()->spec.group_folder(), "work");
+
+  // Nobody waits: the idle agent keeps its slot until the idle timeout.
+  broker_.Output(broker_.last(), "Done with b.");
+  EXPECT_FALSE(broker_.last()->closed);
+}
+
 TEST_F(RouterTest, FailureBeforeOutputRetriesAfter5To80SecondsThenGivesUpAndSaysSoOnce) {
   StartRouter();
   Ingest("tg:-100222", "1", "@Andy are you there?");

@@ -6,7 +6,7 @@
 // the figures are the router's own latency.
 //
 // Usage: router_bench [groups] [messages] [client threads] [store data dir]
-// Defaults: 100 groups, 1,000 messages, 32 client threads. The store's data directory
+// Defaults: 100 groups, 1,000 messages, 16 client threads. The store's data directory
 // defaults to the temporary directory; pointing it at a tmpfs (/dev/shm/...) takes the disk's
 // fsync out of the figures to show the router's own cost.
 //
@@ -291,7 +291,7 @@ int Run(int groups, int messages, int threads, std::string data_dir) {
 int main(int argc, char** argv) {
   int groups = argc > 1 ? std::atoi(argv[1]) : 100;
   int messages = argc > 2 ? std::atoi(argv[2]) : 1000;
-  int threads = argc > 3 ? std::atoi(argv[3]) : 32;
+  int threads = argc > 3 ? std::atoi(argv[3]) : 16;
   std::string data_dir = argc > 4 ? argv[4] : "";
   return clawdie::Run(groups, messages, threads, data_dir);
 }
