@@ -1,6 +1,6 @@
 # clawdie: `make run` sets up and runs the whole system; `make test` runs every test.
 BUILD_DIR ?= build
-BUILD_TYPE ?= RelWithDebInfo
+BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 
