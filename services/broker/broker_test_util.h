@@ -11,6 +11,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,20 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Writes `text` to `path`, replacing what was there.
+inline void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::trunc);
+  file << text;
+}
+
+// The whole file at `path` ("" when it cannot be read).
+inline std::string ReadText(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
 
 inline std::string StandinPath() {
   return std::string(CLAWDIE_BINARY_DIR) + "/tests/agent_standin/clawdie-agent-standin";

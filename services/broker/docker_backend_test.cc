@@ -37,13 +37,6 @@ INSTANTIATE_TEST_SUITE_P(Docker, SandboxContractTest,
                              Leftovers, DockerUnavailable}),
                          ContractName);
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
     text.replace(at, from.size(), to);
@@ -51,33 +44,30 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text;
 }
 
-TEST(DockerConfigTest, CreateBodyMatchesTheGoldenFile) {
-  TempDir root;
-  HostLayout layout = MakeLayout(root.path());
+// The container-create body for the run the golden files were made from.
+std::string GoldenCreateBody(const TempDir& root, bool copy_workspace) {
   Limits limits = TestLimits();
   limits.cpu_millis = 500;
-  RunSpec spec = MakeSpec(layout, "golden-1", "hi", limits);
+  RunSpec spec = MakeSpec(MakeLayout(root.path()), "golden-1", "hi", limits);
   DockerOptions docker;
   docker.image = "clawdie-agent:1.0";
   docker.install_id = "home";
-  std::string body = BuildContainerConfig(spec, SandboxOptions(), docker).dump(2) + "\n";
+  docker.copy_workspace = copy_workspace;
+  return BuildContainerConfig(spec, SandboxOptions(), docker).dump(2) + "\n";
+}
+
+TEST(DockerConfigTest, CreateBodyMatchesTheGoldenFile) {
+  TempDir root;
+  std::string body = GoldenCreateBody(root, /*copy_workspace=*/false);
   EXPECT_EQ(Replace(body, root.path(), "@ROOT@"),
-            ReadFile(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/docker_create.golden.json"));
+            ReadText(std::string(CLAWDIE_TEST_FIXTURES) + "/broker/docker_create.golden.json"));
 }
 
 TEST(DockerConfigTest, RemoteCreateBodyHasOnlyTheWorkspaceVolume) {
   TempDir root;
-  HostLayout layout = MakeLayout(root.path());
-  Limits limits = TestLimits();
-  limits.cpu_millis = 500;
-  RunSpec spec = MakeSpec(layout, "golden-1", "hi", limits);
-  DockerOptions docker;
-  docker.image = "clawdie-agent:1.0";
-  docker.install_id = "home";
-  docker.copy_workspace = true;
-  std::string body = BuildContainerConfig(spec, SandboxOptions(), docker).dump(2) + "\n";
+  std::string body = GoldenCreateBody(root, /*copy_workspace=*/true);
   EXPECT_EQ(body.find(root.path()), std::string::npos) << body;
-  EXPECT_EQ(body, ReadFile(std::string(CLAWDIE_TEST_FIXTURES) +
+  EXPECT_EQ(body, ReadText(std::string(CLAWDIE_TEST_FIXTURES) +
                            "/broker/docker_create_remote.golden.json"));
 }
 
@@ -230,7 +220,7 @@ TEST_F(DockerBackendTest, RootIsReadOnlyAndTheGroupFolderWritable) {
             "write /usr/local/bin/x: Read-only file system");
   EXPECT_EQ(SingleOutput("rw-1", "standin:write /workspace/group/out.txt done"),
             "wrote /workspace/group/out.txt");
-  EXPECT_EQ(ReadFile(layout_.groups_dir + "/team/out.txt"), "done");
+  EXPECT_EQ(ReadText(layout_.groups_dir + "/team/out.txt"), "done");
 }
 
 TEST_F(DockerBackendTest, OrphanedContainersAreRemovedOnInit) {

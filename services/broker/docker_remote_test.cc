@@ -81,18 +81,6 @@ INSTANTIATE_TEST_SUITE_P(DockerRemote, SandboxContractTest,
                              Leftovers, RemoteUnavailable}),
                          ContractName);
 
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::trunc);
-  file << text;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 class DockerRemoteTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -22,18 +22,6 @@
 namespace clawdie::broker::testing {
 namespace {
 
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::trunc);
-  file << text;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 UniqueFd TempFile() {
   char name[] = "/tmp/clb-archive-XXXXXX";
   UniqueFd fd(::mkstemp(name));

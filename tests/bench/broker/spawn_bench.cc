@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
 
   char pattern[] = "/tmp/clbench-XXXXXX";
   std::string root = ::mkdtemp(pattern);
-  ::chmod(root.c_str(), 0755);
+  ::chmod(root.c_str(), 0755);  // the sandbox user reaches the group folders below it
+  ::mkdir((root + "/run").c_str(), 0750);  // the broker's socket is for this process only
   HostLayout layout{root + "/groups", root + "/state"};
   std::filesystem::create_directories(layout.groups_dir);
   std::filesystem::create_directories(layout.state_dir);
@@ -181,7 +182,7 @@ int main(int argc, char** argv) {
   int n = 0;
   Figures broker_bwrap;
   {
-    BrokerUnderTest broker(bwrap, layout, root + "/b.sock");
+    BrokerUnderTest broker(bwrap, layout, root + "/run/b.sock");
     broker_bwrap = Measure(runs, [&] { return BrokerRun(*broker.stub, n++); });
   }
   Print("raw bwrap", raw_bwrap);
@@ -202,7 +203,7 @@ int main(int argc, char** argv) {
       nlohmann::json config = BuildContainerConfig(*spec, in_image, docker);
       Figures raw_docker =
           Measure(docker_runs, [&] { return RawDockerRun(backend.client(), config); });
-      BrokerUnderTest broker(backend, layout, root + "/d.sock");
+      BrokerUnderTest broker(backend, layout, root + "/run/d.sock");
       Figures broker_docker = Measure(docker_runs, [&] { return BrokerRun(*broker.stub, n++); });
       Print("raw Docker API create/start/wait/rm", raw_docker);
       Print("Broker.RunAgent (docker)", broker_docker);
