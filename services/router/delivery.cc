@@ -38,11 +38,13 @@ Deliverer::Deliverer(StoreClient* store, GatewayClient* gateway, const Clock* cl
     : store_(store), gateway_(gateway), clock_(clock), executor_(executor) {}
 
 absl::StatusOr<pb::OutboxEntry> Deliverer::Enqueue(const std::string& chat_jid,
-                                                   const std::string& text, int64_t run_id) {
+                                                   const std::string& text, int64_t run_id,
+                                                   int64_t answered_seq) {
   pb::EnqueueOutboxRequest request;
   request.mutable_entry()->set_chat_jid(chat_jid);
   request.mutable_entry()->set_text(text);
   request.mutable_entry()->set_run_id(run_id);
+  request.set_run_answered_seq(answered_seq);
   request.set_dedup_key(NextDedupKey());
   absl::StatusOr<pb::OutboxEntry> entry = store_->EnqueueOutbox(request);
   absl::Duration backoff = absl::Milliseconds(100);

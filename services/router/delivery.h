@@ -34,9 +34,10 @@ class Deliverer {
   // Writes `text` for `chat_jid` to the outbox and posts its first attempt. OK means the
   // outbox holds the entry (it will be delivered or end FAILED); errors are the store's.
   // While the store is unreachable (restarting) the write is repeated for up to about 30 s
-  // under one dedup key, so a write whose answer was lost is not added twice.
+  // under one dedup key, so a write whose answer was lost is not added twice. With
+  // `answered_seq` > 0 the same commit marks run `run_id` delivered and answered up to it.
   absl::StatusOr<pb::OutboxEntry> Enqueue(const std::string& chat_jid, const std::string& text,
-                                          int64_t run_id);
+                                          int64_t run_id, int64_t answered_seq = 0);
 
   // Attempts one entry now, on the calling thread, unless it is already being attempted.
   void Attempt(const pb::OutboxEntry& entry);

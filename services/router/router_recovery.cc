@@ -117,10 +117,19 @@ void Router::RecoverRun(const pb::Run& run) {
     update.set_error("interrupted by a restart after its reply was delivered");
     store_->UpdateRun(update).IgnoreError();
     if (run.task_id() == 0) {
+      // What the run saw after its latest reply got no answer: a new run answers it. (Runs
+      // recorded before answered_seq existed count as answered to their last seq.)
+      int64_t answered = run.answered_seq() > 0 ? run.answered_seq() : run.last_seq();
       pb::AdvanceCursorRequest advance;
       advance.set_group_folder(run.group_folder());
-      advance.set_seq(run.last_seq());
+      advance.set_seq(answered);
       store_->AdvanceCursor(advance).IgnoreError();
+      if (answered < run.last_seq()) {
+        Log()->info("group {} run {}: messages up to seq {} got no reply; queued for a new run",
+                    run.group_folder(), run.id(), run.last_seq());
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.AddMessages(run.group_folder());
+      }
       return;
     }
     pb::GetTaskRequest get;

@@ -1,5 +1,7 @@
 // A live run's events (output, tool calls, session, done, exit) and how a run ends: cursor,
 // session, retry with backoff, giving up, and the task run log.
+#include <algorithm>
+
 #include "services/router/policy.h"
 #include "services/router/proto_time.h"
 #include "services/router/router.h"
@@ -95,9 +97,20 @@ void Router::OnAgentStreamEnd(int64_t run_id, const absl::Status& status) {
 void Router::HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::string& raw) {
   std::string text = StripInternal(raw);
   if (!text.empty()) {
-    absl::StatusOr<pb::OutboxEntry> entry = deliverer_.Enqueue(run->chat_jid, text, run->run_id);
-    if (entry.ok()) {
+    int64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen = run->last_seq;
+    }
+    // The outbox entry's own commit marks the run delivered and answered up to `seen`, so a
+    // restart never finds this reply with its run looking undelivered.
+    absl::StatusOr<pb::OutboxEntry> entry =
+        deliverer_.Enqueue(run->chat_jid, text, run->run_id, seen);
+    if (entry.ok() && seen == 0) {
       MarkOutputDelivered(run);
+    } else if (entry.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      run->output_delivered = true;
     } else {
       // Not in the outbox means not delivered: the run counts as failed before output.
       Log()->error("group {} run {}: reply lost, outbox: {}", run->folder, run->run_id,
@@ -105,7 +118,7 @@ void Router::HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::stri
     }
     std::lock_guard<std::mutex> lock(mu_);
     run->last_output = text;
-    if (entry.ok()) run->answered_seq = run->last_seq;
+    if (entry.ok()) run->answered_seq = std::max(run->answered_seq, seen);
   }
   BecomeIdle(run);
 }

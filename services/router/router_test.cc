@@ -402,6 +402,29 @@ TEST_F(RouterTest, AfterACrashARunWhoseReplyWasDeliveredIsNotRedone) {
   EXPECT_EQ(gateway_.sent().size(), 1u);
 }
 
+TEST_F(RouterTest, AfterACrashFollowUpsAfterTheLastReplyGetANewRun) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy plan dinner");
+  FakeRun* run = broker_.last();
+  broker_.Output(run, "Pasta?");
+  Ingest("tg:-100222", "2", "@Andy and dessert?");
+  ASSERT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+  executor_.RunUntilIdle();  // the follow-up's last seq is written
+  EXPECT_TRUE(store_.RunById(run->run_id).output_delivered());
+  EXPECT_EQ(store_.RunById(run->run_id).answered_seq(), 1);
+
+  // The router dies before the agent answered the follow-up.
+  testing::FakeBroker restarted;
+  StartRouter(Options(), &restarted);
+  EXPECT_EQ(store_.RunById(run->run_id).state(), pb::RUN_STATE_FAILED);
+  ASSERT_EQ(restarted.start_count(), 1);
+  EXPECT_EQ(Prompt(restarted.last()),
+            "<messages>\n"
+            "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
+            "</messages>");
+  EXPECT_EQ(gateway_.sent().size(), 1u);  // "Pasta?" only, not again
+}
+
 TEST_F(RouterTest, ShutdownLeavesLiveRunsUnfinishedForTheNextStart) {
   StartRouter();
   Ingest("tg:-100222", "1", "@Andy hi");

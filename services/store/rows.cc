@@ -17,7 +17,7 @@ const char kGroupColumns[] =
     "folder, chat_jid, name, trigger, requires_trigger, is_main, sandbox, timezone, added_us";
 const char kRunColumns[] =
     "id, group_folder, chat_jid, first_seq, last_seq, state, attempts, error, created_us, "
-    "finished_us, output_delivered, task_id, session_id, task_due_us";
+    "finished_us, output_delivered, task_id, session_id, task_due_us, answered_seq";
 const char kTaskColumns[] =
     "id, group_folder, chat_jid, prompt, kind, expression, timezone, context_mode, state, "
     "next_run_us, last_run_us, last_result, lease_owner, lease_until_us, created_us, "
@@ -117,6 +117,7 @@ v1::Run ReadRun(const Statement& row) {
   r.set_task_id(row.Int(11));
   r.set_session_id(row.Text(12));
   SetTime(row.Int(13), r.mutable_task_due());
+  r.set_answered_seq(row.Int(14));
   return r;
 }
 

@@ -138,6 +138,10 @@ ALTER TABLE outbox ADD COLUMN platform_state_us INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN dedup_key TEXT;
 CREATE UNIQUE INDEX outbox_dedup ON outbox(dedup_key) WHERE dedup_key IS NOT NULL;
 )sql",
+      // 4: how far a run's replies answered its messages.
+      R"sql(
+ALTER TABLE runs ADD COLUMN answered_seq INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return *migrations;
 }

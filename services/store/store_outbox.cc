@@ -73,6 +73,12 @@ absl::StatusOr<v1::OutboxEntry> Store::EnqueueOutbox(const v1::EnqueueOutboxRequ
   absl::Status status = ValidateChatJid("entry.chat_jid", e.chat_jid());
   if (status.ok()) status = ValidateNotEmpty("entry.text", e.text());
   if (status.ok()) status = ValidateText("entry.text", e.text(), options_.max_text_bytes);
+  if (status.ok() && req.run_answered_seq() < 0) {
+    status = absl::InvalidArgumentError("run_answered_seq: negative");
+  }
+  if (status.ok() && req.run_answered_seq() > 0 && e.run_id() == 0) {
+    status = absl::InvalidArgumentError("run_answered_seq: set without entry.run_id");
+  }
   if (!status.ok()) return status;
 
   v1::OutboxEntry created;
@@ -108,7 +114,17 @@ absl::StatusOr<v1::OutboxEntry> Store::EnqueueOutbox(const v1::EnqueueOutboxRequ
     }
     absl::Status s = insert->Run();
     if (!s.ok()) return s;
-    absl::StatusOr<v1::OutboxEntry> read = QueryOutbox(db, db.LastInsertId());
+    int64_t entry_id = db.LastInsertId();
+    if (e.run_id() != 0 && req.run_answered_seq() > 0) {
+      absl::StatusOr<Statement> answered = db.Prepare(
+          "UPDATE runs SET output_delivered = 1, answered_seq = MAX(answered_seq, ?) "
+          "WHERE id = ?");
+      if (!answered.ok()) return answered.status();
+      answered->Bind(1, req.run_answered_seq()).Bind(2, e.run_id());
+      s = answered->Run();
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<v1::OutboxEntry> read = QueryOutbox(db, entry_id);
     if (read.ok()) created = *read;
     return read.status();
   });

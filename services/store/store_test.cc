@@ -442,6 +442,37 @@ TEST_F(StoreTest, OutboxDeliveredOnceAndFailuresRetryOrStop) {
             absl::InvalidArgumentError("entry.text: must not be empty"));
 }
 
+TEST_F(StoreTest, AReplyMarksItsRunAnsweredInTheSameCommit) {
+  MakeGroup("family", "tg:-100");
+  v1::BeginRunRequest begin;
+  begin.set_group_folder("family");
+  begin.set_first_seq(3);
+  begin.set_last_seq(5);
+  auto run = store_->BeginRun(begin);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  v1::EnqueueOutboxRequest reply;
+  reply.mutable_entry()->set_chat_jid("tg:-100");
+  reply.mutable_entry()->set_text("Done.");
+  reply.mutable_entry()->set_run_id(run->id());
+  reply.set_run_answered_seq(5);
+  ASSERT_TRUE(store_->EnqueueOutbox(reply).ok());
+  v1::ListRunsRequest all;
+  auto listed = store_->ListRuns(all);
+  ASSERT_EQ(listed->runs_size(), 1);
+  EXPECT_TRUE(listed->runs(0).output_delivered());
+  EXPECT_EQ(listed->runs(0).answered_seq(), 5);
+
+  // It only moves forward.
+  reply.set_run_answered_seq(4);
+  ASSERT_TRUE(store_->EnqueueOutbox(reply).ok());
+  EXPECT_EQ(store_->ListRuns(all)->runs(0).answered_seq(), 5);
+
+  reply.mutable_entry()->set_run_id(0);
+  EXPECT_EQ(store_->EnqueueOutbox(reply).status(),
+            absl::InvalidArgumentError("run_answered_seq: set without entry.run_id"));
+}
+
 TEST_F(StoreTest, ReceiptsMoveThePlatformStateForwardOnly) {
   v1::EnqueueOutboxRequest enqueue;
   enqueue.mutable_entry()->set_chat_jid("wa:46701234567");

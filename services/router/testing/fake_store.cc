@@ -486,6 +486,11 @@ absl::StatusOr<pb::OutboxEntry> FakeStore::EnqueueOutbox(const pb::EnqueueOutbox
   *entry.mutable_created_at() = ToProto(clock_->Now());
   *entry.mutable_next_attempt_at() = ToProto(clock_->Now());
   outbox_[entry.id()] = entry;
+  auto run = runs_.find(entry.run_id());
+  if (request.run_answered_seq() > 0 && run != runs_.end()) {
+    run->second.set_output_delivered(true);
+    run->second.set_answered_seq(std::max(run->second.answered_seq(), request.run_answered_seq()));
+  }
   return entry;
 }
 
