@@ -217,6 +217,10 @@ absl::Status GrpcServer::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<VersionHeaderFactory>());
   builder.experimental().SetInterceptorCreators(std::move(creators));
+  // Clients ping every 30 s during long calls (a RunAgent stream, `clawctl send --wait`);
+  // accept that rate instead of answering it with GOAWAY "too_many_pings".
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddListeningPort(options_.listen, credentials, address->is_unix ? nullptr : &bound_port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
 

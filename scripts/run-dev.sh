@@ -53,10 +53,20 @@ sandbox="${CLAWDIE_SANDBOX:-$(sed -n 's/^CLAWDIE_SANDBOX=//p' .env | tail -n 1)}
 if [ "$sandbox" = "docker" ]; then
   "$SRC/scripts/ensure-dockerd.sh"
 fi
-# The agent image is built whenever a Docker daemon answers, so switching to
+# The agent image is built when a Docker daemon answers: on every start with the docker
+# sandbox (so it holds this build's agent), otherwise once, so that switching to
 # CLAWDIE_SANDBOX=docker later needs no extra step.
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  "$SRC/container/build-test-image.sh" -a "$BIN/container/clawdie-agent" clawdie-agent:latest
+  if [ "$sandbox" = "docker" ] || ! docker image inspect clawdie-agent:latest >/dev/null 2>&1; then
+    "$SRC/container/build-test-image.sh" -a "$BIN/container/clawdie-agent" clawdie-agent:latest
+  fi
+fi
+
+CLAWCTL="$BIN/services/clawctl/clawctl"
+if "$CLAWCTL" --run-dir "$VAR/run" --timeout 2s status >/dev/null 2>&1; then
+  echo "run: clawdie is already running with sockets in $VAR/run; stop it first (Ctrl-C in" \
+    "its terminal)" >&2
+  exit 1
 fi
 
 # Each service writes into a FIFO read by a sed that prefixes its lines; we keep the
@@ -73,6 +83,7 @@ start() {
   pids="$pids $!"
 }
 
+# Stops every service and exits with $1 (default 0).
 stop_all() {
   trap - INT TERM
   echo "run: stopping"
@@ -80,24 +91,30 @@ stop_all() {
   kill -TERM $pids 2>/dev/null || true
   wait
   rm -f "$VAR"/run/.*.log
-  exit 0
+  exit "${1:-0}"
 }
-trap stop_all INT TERM
+trap 'stop_all 0' INT TERM
 
 for service in store broker router gateway; do
   start "$service" "$BIN/services/$service/clawdie-$service" --config "$ROOT/.env"
 done
 
 # First start: register the operator's local chat as the main group.
-CLAWCTL="$BIN/services/clawctl/clawctl"
 i=0
 until "$CLAWCTL" --run-dir "$VAR/run" status >/dev/null 2>&1 || [ $i -ge 60 ]; do
   sleep 0.5
   i=$((i + 1))
 done
+# A service that could not start (a port or lock in use, a bad setting) has said why above.
+for pid in $pids; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "run: a service exited during start-up; its log above says why" >&2
+    stop_all 1
+  fi
+done
 if ! "$CLAWCTL" --run-dir "$VAR/run" groups list 2>/dev/null | grep -q 'local:me'; then
   "$CLAWCTL" --run-dir "$VAR/run" groups add --chat local:me --name Me --folder main \
     --main --no-trigger || true
 fi
-echo "run: ready — chat with: $CLAWCTL --run-dir $VAR/run chat   (Ctrl-C here stops clawdie)"
+echo "run: ready — chat with: $CLAWCTL --config $ROOT/.env chat   (Ctrl-C here stops clawdie)"
 wait

@@ -103,6 +103,9 @@ absl::StatusOr<std::vector<std::string>> AwaitLocalReplies(LocalChatStream* stre
   }
 }
 
+absl::StatusOr<std::string> GroupFolder(Session* session, v1::Router::Stub* router,
+                                        const std::string& chat);
+
 absl::Status SendLocal(Session* session, const SendArgs& args, const ReplyWait& wait) {
   auto channel = session->Channel("gateway");
   if (!channel.ok()) return channel.status();
@@ -113,6 +116,18 @@ absl::Status SendLocal(Session* session, const SendArgs& args, const ReplyWait& 
   if (!id.ok()) return id.status();
   std::vector<std::string> replies;
   if (args.wait) {
+    // A chat that is not a group never gets a reply: say so now instead of at the deadline.
+    auto router = session->Stub<v1::Router>("router");
+    if (!router.ok()) return router.status();
+    absl::StatusOr<std::string> folder = GroupFolder(session, router->get(), args.chat);
+    if (folder.status().code() == absl::StatusCode::kNotFound) {
+      return absl::FailedPreconditionError(
+          "send " + args.chat +
+          ": stored, but it did not trigger a run (the chat is not a group; register it with "
+          "clawctl groups add --chat " +
+          args.chat + " --name NAME --folder FOLDER)");
+    }
+    if (!folder.ok()) return folder.status();
     absl::StatusOr<std::vector<std::string>> got = AwaitLocalReplies(&stream, wait);
     if (!got.ok()) return Annotate(got.status(), "send " + args.chat);
     if (got->empty()) return NoReply(args);

@@ -72,6 +72,14 @@ class FakeRouter : public v1::Router::Service {
     return registered_;
   }
 
+  void AddGroup(const std::string& chat, const std::string& folder) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    v1::Group group;
+    group.set_chat_jid(chat);
+    group.set_folder(folder);
+    registered_.push_back(group);
+  }
+
   void Refuse(grpc::Status status) {
     std::lock_guard<std::mutex> lock(mutex_);
     refusal_ = status;
@@ -347,9 +355,20 @@ TEST_F(ClawctlServersTest, TasksAddRefusesAGroupThatIsNotRegistered) {
 }
 
 TEST_F(ClawctlServersTest, SendWaitPrintsTheReplyFromTheLocalChat) {
+  router_service_.AddGroup("local:alice", "alice");
   Result result = Run({"send", "--chat", "local:alice", "hello there", "--wait", "--settle", "1s"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "echo from alice: hello there\n");
+}
+
+TEST_F(ClawctlServersTest, SendWaitToALocalChatThatIsNotAGroupFailsAtOnce) {
+  // The stand-in gateway would echo an answer; clawctl must not wait for one.
+  Result result = Run({"send", "--chat", "local:bob", "hello", "--wait", "--settle", "1s"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err,
+            "clawctl: send local:bob: stored, but it did not trigger a run (the chat is not a "
+            "group; register it with clawctl groups add --chat local:bob --name NAME --folder "
+            "FOLDER)\n");
 }
 
 TEST_F(ClawctlServersTest, SendWithoutWaitPrintsTheAcknowledgedId) {

@@ -1,5 +1,8 @@
 #include "services/clawctl/session.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "common/grpc_client.h"
 #include "common/schedule.h"
 #include "common/service_main.h"
@@ -15,7 +18,13 @@ std::string ResolveAddress(const GlobalFlags& flags, const Config& config,
                            const std::string& service) {
   auto it = flags.addresses.find(service);
   if (it != flags.addresses.end() && !it->second.empty()) return it->second;
-  if (!flags.run_dir.empty()) return "unix:" + flags.run_dir + "/" + service + ".sock";
+  if (!flags.run_dir.empty()) {
+    // gRPC wants absolute socket paths; a relative --run-dir is taken from the current folder.
+    std::error_code error;
+    std::filesystem::path dir = std::filesystem::absolute(flags.run_dir, error);
+    return "unix:" + (error ? flags.run_dir : dir.lexically_normal().string()) + "/" + service +
+           ".sock";
+  }
   return ServiceAddress(config, service);
 }
 

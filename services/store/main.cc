@@ -26,6 +26,8 @@ int Fail(const std::string& what, const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The database, its WAL, backups and logs hold every chat: readable by this user only.
+  umask(0077);
   clawdie::BlockShutdownSignals();
   CLI::App app{"clawdie-store: the clawdie database service"};
   clawdie::ServiceFlags flags;

@@ -37,31 +37,33 @@ fail() {
 unset ANTHROPIC_API_KEY OPENAI_API_KEY TELEGRAM_BOT_TOKEN
 CLAWDIE_DEV_DIR="$DIR" "$SRC/scripts/run-dev.sh" "$BUILD" >"$LOG" 2>&1 &
 RUN_PID=$!
+# From here on, the README's clawctl commands as written: from the folder holding .env.
+cd "$DIR" || fail "cd $DIR"
 
 i=0
-until "$CLAWCTL" --run-dir "$DIR/var/run" status >/dev/null 2>&1; do
+until "$CLAWCTL" --config .env status >/dev/null 2>&1; do
   i=$((i + 1))
-  [ $i -gt 120 ] && fail "clawctl status not SERVING within 60 s: $("$CLAWCTL" --run-dir "$DIR/var/run" status 2>&1)"
+  [ $i -gt 120 ] && fail "clawctl status not SERVING within 60 s: $("$CLAWCTL" --config .env status 2>&1)"
   sleep 0.5
 done
 echo "newcomer: all services SERVING"
 
 # Every service announces its version, the same as clawctl's.
 version=$("$CLAWCTL" --version | awk '{ print $NF }')
-status_json=$("$CLAWCTL" --run-dir "$DIR/var/run" --json status)
+status_json=$("$CLAWCTL" --config .env --json status)
 announced=$(printf '%s\n' "$status_json" | grep -c "\"version\": \"$version\"")
 # The report's own version plus one per service.
 [ "$announced" -eq 5 ] || fail "not every service announced version $version: $status_json"
 
 # The main group is registered by run-dev.sh once the services serve.
 i=0
-until "$CLAWCTL" --run-dir "$DIR/var/run" groups list 2>/dev/null | grep -q 'local:me'; do
+until "$CLAWCTL" --config .env groups list 2>/dev/null | grep -q 'local:me'; do
   i=$((i + 1))
   [ $i -gt 60 ] && fail "local:me was not registered as the main group"
   sleep 0.5
 done
 
-reply=$("$CLAWCTL" --run-dir "$DIR/var/run" --timeout 60s send --chat local:me "hello" --wait 2>&1) ||
+reply=$("$CLAWCTL" --config .env --timeout 60s send --chat local:me "hello" --wait 2>&1) ||
   fail "clawctl send --wait failed: $reply"
 echo "newcomer: reply: $reply"
 case "$reply" in
