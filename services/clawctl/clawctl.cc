@@ -37,6 +37,30 @@ void AddCommands(CLI::App* app, Action* action) {
 // CLI11's messages can span lines; clawctl's reason is one line.
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// For a command line that names no valid subcommand where one is needed: which words are
+// valid there, and the word given instead, if any ("" when the error is another one).
+std::string SubcommandError(CLI::App* app) {
+  CLI::App* at = app;
+  std::string path = "clawctl";
+  for (bool descended = true; descended;) {
+    descended = false;
+    for (CLI::App* sub : at->get_subcommands()) {
+      at = sub;
+      path += " " + sub->get_name();
+      descended = true;
+      break;
+    }
+  }
+  if (at->get_require_subcommand_min() == 0 || !at->get_subcommands().empty()) return "";
+  std::string names;
+  for (const CLI::App* sub : at->get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  std::vector<std::string> rest = app->remaining();
+  if (rest.empty()) return path + " needs a command: one of " + names;
+  return "unknown command \"" + rest.front() + "\" for " + path + ": one of " + names;
+}
+
 // Parses `args`; returns -1 to go on, else the exit code (help, version or a usage error).
 int Parse(CLI::App* app, const std::vector<std::string>& args, std::ostream& out,
           std::ostream& err) {
@@ -53,7 +77,10 @@ int Parse(CLI::App* app, const std::vector<std::string>& args, std::ostream& out
     out << ClawdieVersion() << "\n";
     return kExitOk;
   } catch (const CLI::ParseError& error) {
-    err << "clawctl: " << FirstLine(error.what()) << " (see clawctl --help)\n";
+    std::string reason =
+        dynamic_cast<const CLI::RequiredError*>(&error) != nullptr ? SubcommandError(app) : "";
+    err << "clawctl: " << (reason.empty() ? FirstLine(error.what()) : reason)
+        << " (see clawctl --help)\n";
     return kExitUsage;
   }
   return -1;

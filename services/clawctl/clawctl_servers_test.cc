@@ -377,6 +377,19 @@ TEST_F(ClawctlServersTest, SendWithoutWaitPrintsTheAcknowledgedId) {
   EXPECT_EQ(result.out, "sent to local:alice (local-1)\n");
 }
 
+TEST_F(ClawctlServersTest, AnUnknownOrMissingCommandNamesTheValidOnes) {
+  Result unknown = Run({"tasks", "frob"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err,
+            "clawctl: unknown command \"frob\" for clawctl tasks: one of list, add, pause, "
+            "resume, cancel, runs (see clawctl --help)\n");
+  Result missing = Run({"groups"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err,
+            "clawctl: clawctl groups needs a command: one of list, add, remove (see clawctl "
+            "--help)\n");
+}
+
 TEST_F(ClawctlServersTest, UsageErrorExitsTwoWithOneLine) {
   Result result = Run({"groups", "add", "--folder", "family"});
   EXPECT_EQ(result.exit_code, 2);
