@@ -9,7 +9,24 @@ namespace {
 
 using testing::FakeRun;
 
-class RouterTest : public testing::RouterFixture {};
+class RouterTest : public testing::RouterFixture {
+ protected:
+  // Starts a run for "@Andy plan dinner", lets it answer, and pipes "@Andy and dessert?" into
+  // it as a follow-up that is not answered yet.
+  FakeRun* RunWithAnUnansweredFollowUp() {
+    Ingest("tg:-100222", "1", "@Andy plan dinner");
+    FakeRun* run = broker_.last();
+    broker_.Output(run, "Pasta?");
+    Ingest("tg:-100222", "2", "@Andy and dessert?");
+    EXPECT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+    return run;
+  }
+
+  static constexpr char kDessertPrompt[] =
+      "<messages>\n"
+      "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
+      "</messages>";
+};
 
 TEST_F(RouterTest, UnregisteredChatsAreStoredButStartNothing) {
   StartRouter();
@@ -269,11 +286,7 @@ TEST_F(RouterTest, FailureAfterOutputIsNotRetriedAndTheCursorMoves) {
 
 TEST_F(RouterTest, FollowUpsAfterTheLastReplyOfAFailedRunGetANewRun) {
   StartRouter();
-  Ingest("tg:-100222", "1", "@Andy plan dinner");
-  FakeRun* run = broker_.last();
-  broker_.Output(run, "Pasta?");
-  Ingest("tg:-100222", "2", "@Andy and dessert?");
-  ASSERT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+  FakeRun* run = RunWithAnUnansweredFollowUp();
   // The sandbox dies before the agent answered the follow-up.
   Finish(run, "error", "broker RunAgent: Socket closed");
 
@@ -282,10 +295,7 @@ TEST_F(RouterTest, FollowUpsAfterTheLastReplyOfAFailedRunGetANewRun) {
   ASSERT_EQ(broker_.start_count(), 2);
   FakeRun* next = broker_.last();
   EXPECT_NE(next->run_id, run->run_id);
-  EXPECT_EQ(Prompt(next),
-            "<messages>\n"
-            "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
-            "</messages>");
+  EXPECT_EQ(Prompt(next), kDessertPrompt);
   broker_.Output(next, "Tiramisu.");
   Finish(next);
   EXPECT_EQ(store_.Cursor("family"), 2);
@@ -404,11 +414,7 @@ TEST_F(RouterTest, AfterACrashARunWhoseReplyWasDeliveredIsNotRedone) {
 
 TEST_F(RouterTest, AfterACrashFollowUpsAfterTheLastReplyGetANewRun) {
   StartRouter();
-  Ingest("tg:-100222", "1", "@Andy plan dinner");
-  FakeRun* run = broker_.last();
-  broker_.Output(run, "Pasta?");
-  Ingest("tg:-100222", "2", "@Andy and dessert?");
-  ASSERT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+  FakeRun* run = RunWithAnUnansweredFollowUp();
   executor_.RunUntilIdle();  // the follow-up's last seq is written
   EXPECT_TRUE(store_.RunById(run->run_id).output_delivered());
   EXPECT_EQ(store_.RunById(run->run_id).answered_seq(), 1);
@@ -418,10 +424,7 @@ TEST_F(RouterTest, AfterACrashFollowUpsAfterTheLastReplyGetANewRun) {
   StartRouter(Options(), &restarted);
   EXPECT_EQ(store_.RunById(run->run_id).state(), pb::RUN_STATE_FAILED);
   ASSERT_EQ(restarted.start_count(), 1);
-  EXPECT_EQ(Prompt(restarted.last()),
-            "<messages>\n"
-            "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
-            "</messages>");
+  EXPECT_EQ(Prompt(restarted.last()), kDessertPrompt);
   EXPECT_EQ(gateway_.sent().size(), 1u);  // "Pasta?" only, not again
 }
 

@@ -48,6 +48,15 @@ class StoreTest : public ::testing::Test {
     return group.ok() ? *group : v1::Group();
   }
 
+  // A run of `folder` over messages 3 to 5.
+  absl::StatusOr<v1::Run> BeginRun(const std::string& folder) {
+    v1::BeginRunRequest begin;
+    begin.set_group_folder(folder);
+    begin.set_first_seq(3);
+    begin.set_last_seq(5);
+    return store_->BeginRun(begin);
+  }
+
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
@@ -219,11 +228,7 @@ TEST_F(StoreTest, SessionsAndCursorsOnlyMoveForward) {
 
 TEST_F(StoreTest, RunsBeginUpdateAndListUnfinished) {
   MakeGroup("family", "tg:-100");
-  v1::BeginRunRequest begin;
-  begin.set_group_folder("family");
-  begin.set_first_seq(3);
-  begin.set_last_seq(5);
-  auto run = store_->BeginRun(begin);
+  auto run = BeginRun("family");
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->state(), v1::RUN_STATE_PENDING);
   EXPECT_EQ(run->chat_jid(), "tg:-100");
@@ -444,11 +449,7 @@ TEST_F(StoreTest, OutboxDeliveredOnceAndFailuresRetryOrStop) {
 
 TEST_F(StoreTest, AReplyMarksItsRunAnsweredInTheSameCommit) {
   MakeGroup("family", "tg:-100");
-  v1::BeginRunRequest begin;
-  begin.set_group_folder("family");
-  begin.set_first_seq(3);
-  begin.set_last_seq(5);
-  auto run = store_->BeginRun(begin);
+  auto run = BeginRun("family");
   ASSERT_TRUE(run.ok()) << run.status();
 
   v1::EnqueueOutboxRequest reply;
