@@ -65,7 +65,16 @@ TEST_P(TelegramPathTest, PrivateTextIsAnsweredAndRecorded) {
       "SELECT text FROM messages WHERE chat_jid = 'tg:7311804522' AND platform_id = '1187'");
   ASSERT_EQ(inbound.size(), 1u);
   EXPECT_EQ(inbound[0]["text"], "Remind me to renew the car insurance on Friday at 9");
-  auto outbox = system.Query("SELECT text, state FROM outbox WHERE chat_jid = 'tg:7311804522'");
+  // The Bot API server saw sendMessage before the gateway answered the router, which then
+  // marks the entry delivered: give that a moment.
+  const std::string outbox_query =
+      "SELECT text, state FROM outbox WHERE chat_jid = 'tg:7311804522'";
+  for (absl::Time until = absl::Now() + absl::Seconds(10);
+       absl::Now() < until && system.Query(outbox_query).size() == 1 &&
+       system.Query(outbox_query)[0]["state"] != "2";) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  auto outbox = system.Query(outbox_query);
   ASSERT_EQ(outbox.size(), 1u);
   EXPECT_EQ(outbox[0]["text"], kReply);
   EXPECT_EQ(outbox[0]["state"], "2");  // OUTBOX_STATE_DELIVERED
