@@ -4,9 +4,8 @@
 // send to a local:<name> chat goes through Gateway.LocalChat, exactly as a person typing in
 // `clawctl chat`, and --wait prints the replies that stream carries. send to any other chat
 // injects the message with Router.Ingest (sender "clawctl"); the reply goes to that chat on
-// its platform, and --wait waits for the run that handles the message to succeed. The
-// replies' text is not shown then: the store keeps only inbound messages, and no RPC lists
-// delivered outbox entries.
+// its platform, and --wait waits for the run that handles the message to succeed, then
+// prints that run's replies from the store's outbox.
 #include <unistd.h>
 
 #include <iostream>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "clawdie/v1/router.grpc.pb.h"
+#include "clawdie/v1/store.grpc.pb.h"
 #include "common/schedule.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
@@ -188,19 +188,26 @@ absl::StatusOr<v1::Run> AwaitRun(Session* session, v1::Router::Stub* router,
                                      FormatCompactDuration(wait.timeout));
 }
 
-absl::Status PrintRun(Session* session, const std::string& chat, int64_t seq, const v1::Run& run) {
-  if (session->json()) {
-    nlohmann::json json = {{"chat", chat},
-                           {"message_id", "seq " + std::to_string(seq)},
-                           {"run_id", run.id()},
-                           {"output_delivered", run.output_delivered()}};
-    session->out() << json.dump(2) << "\n";
-  } else {
-    session->out() << "run " << run.id() << " succeeded"
-                   << (run.output_delivered() ? "; its reply was delivered to " + chat : "")
-                   << "\n";
+// The texts of the replies run `run_id` put in the outbox of `chat`, oldest first.
+absl::StatusOr<std::vector<std::string>> RunReplies(Session* session, const std::string& chat,
+                                                    int64_t run_id) {
+  auto store = session->Stub<v1::Store>("store");
+  if (!store.ok()) return store.status();
+  grpc::ClientContext context;
+  session->Prepare(&context);
+  v1::ListMessagesRequest request;
+  request.set_chat_jid(chat);
+  request.set_limit(100);
+  request.set_keep_newest(true);
+  request.set_include_replies(true);
+  v1::ListMessagesResponse response;
+  grpc::Status status = (*store)->ListMessages(&context, request, &response);
+  if (!status.ok()) return session->CallError("send " + chat + ": list replies", "store", status);
+  std::vector<std::string> replies;
+  for (const v1::OutboxEntry& reply : response.replies()) {
+    if (reply.run_id() == run_id) replies.push_back(reply.text());
   }
-  return absl::OkStatus();
+  return replies;
 }
 
 absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait& wait) {
@@ -218,7 +225,7 @@ absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait&
   if (!args.wait)
     return PrintSent(session, args.chat, "seq " + std::to_string(response.seq()), {}, false);
 
-  // Replies to other channels are not stored as messages, so --wait follows the run instead.
+  // Replies to other channels come back through their platform: --wait follows the run.
   if (!response.triggered()) {
     return absl::FailedPreconditionError(
         "send " + args.chat + ": stored, but it did not trigger a run (" +
@@ -227,7 +234,13 @@ absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait&
   }
   absl::StatusOr<v1::Run> run = AwaitRun(session, router->get(), args.chat, response.seq(), wait);
   if (!run.ok()) return run.status();
-  return PrintRun(session, args.chat, response.seq(), *run);
+  absl::StatusOr<std::vector<std::string>> replies = RunReplies(session, args.chat, run->id());
+  if (!replies.ok()) return replies.status();
+  if (replies->empty()) {
+    return absl::NotFoundError("send " + args.chat + ": run " + std::to_string(run->id()) +
+                               " succeeded without a reply");
+  }
+  return PrintSent(session, args.chat, "seq " + std::to_string(response.seq()), *replies, true);
 }
 
 absl::Status Send(Session* session, const SendArgs& args) {

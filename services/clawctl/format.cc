@@ -115,12 +115,45 @@ Table TaskRunsTable(const v1::ListTaskRunsResponse& response, absl::TimeZone zon
   return table;
 }
 
+// "delivered", "pending (2 attempts)", "failed: <error>", then what the platform reported
+// after accepting it ("read", "failed on the platform: <error>").
+std::string ReplyDelivery(const v1::OutboxEntry& reply) {
+  std::string text = EnumLabel(v1::OutboxState_descriptor(), reply.state());
+  if (reply.state() == v1::OUTBOX_STATE_PENDING && reply.attempts() > 0) {
+    absl::StrAppend(&text, " (", reply.attempts(), " attempts)");
+  }
+  if (reply.state() == v1::OUTBOX_STATE_FAILED) absl::StrAppend(&text, ": ", reply.last_error());
+  if (reply.platform_state() == v1::PLATFORM_DELIVERY_STATE_FAILED) {
+    absl::StrAppend(&text, ", failed on the platform: ", reply.platform_error());
+  } else if (reply.platform_state() != v1::PLATFORM_DELIVERY_STATE_UNSPECIFIED) {
+    absl::StrAppend(&text, ", ",
+                    EnumLabel(v1::PlatformDeliveryState_descriptor(), reply.platform_state()));
+  }
+  return text;
+}
+
 Table MessagesTable(const v1::ListMessagesResponse& response, absl::TimeZone zone) {
-  Table table({"SEQ", "TIME", "FROM", "TEXT"});
-  for (const v1::Message& message : response.messages()) {
-    std::string from = message.is_own() ? "(assistant)" : OrDash(message.sender_name());
-    table.AddRow({std::to_string(message.seq()), FormatTimestamp(message.time(), zone), from,
-                  OneLine(message.text(), kTextWidth)});
+  Table table({"SEQ", "TIME", "FROM", "TEXT", "DELIVERY"});
+  auto micros = [](const google::protobuf::Timestamp& t) {
+    return t.seconds() * 1000000 + t.nanos() / 1000;
+  };
+  // Both lists are oldest first; merged by time, a message before a reply of the same time.
+  int m = 0, r = 0;
+  while (m < response.messages_size() || r < response.replies_size()) {
+    bool take_message =
+        r == response.replies_size() ||
+        (m < response.messages_size() && micros(response.messages(m).time()) <=
+                                             micros(response.replies(r).created_at()));
+    if (take_message) {
+      const v1::Message& message = response.messages(m++);
+      std::string from = message.is_own() ? "(assistant)" : OrDash(message.sender_name());
+      table.AddRow({std::to_string(message.seq()), FormatTimestamp(message.time(), zone), from,
+                    OneLine(message.text(), kTextWidth), "-"});
+    } else {
+      const v1::OutboxEntry& reply = response.replies(r++);
+      table.AddRow({"-", FormatTimestamp(reply.created_at(), zone), "(assistant)",
+                    OneLine(reply.text(), kTextWidth), OneLine(ReplyDelivery(reply), kTextWidth)});
+    }
   }
   return table;
 }

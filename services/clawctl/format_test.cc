@@ -103,5 +103,42 @@ TEST(RunsTableTest, ShowsSeqRangeTaskAndError) {
             "overloaded\n");
 }
 
+TEST(MessagesTableTest, InterleavesRepliesByTimeWithTheirDelivery) {
+  v1::ListMessagesResponse response;
+  v1::Message* question = response.add_messages();
+  question->set_seq(7);
+  question->set_sender_name("Ana");
+  question->set_text("dinner?");
+  *question->mutable_time() = At(1767225600);
+  v1::Message* thanks = response.add_messages();
+  thanks->set_seq(8);
+  thanks->set_sender_name("Ana");
+  thanks->set_text("thanks");
+  *thanks->mutable_time() = At(1767225660);
+  v1::OutboxEntry* answer = response.add_replies();
+  answer->set_text("Soup.");
+  answer->set_state(v1::OUTBOX_STATE_DELIVERED);
+  answer->set_platform_state(v1::PLATFORM_DELIVERY_STATE_READ);
+  *answer->mutable_created_at() = At(1767225600);
+  v1::OutboxEntry* late = response.add_replies();
+  late->set_text("You are welcome.");
+  late->set_state(v1::OUTBOX_STATE_PENDING);
+  late->set_attempts(2);
+  *late->mutable_created_at() = At(1767225670);
+  v1::OutboxEntry* lost = response.add_replies();
+  lost->set_text("Bye.");
+  lost->set_state(v1::OUTBOX_STATE_FAILED);
+  lost->set_last_error("bot was blocked by the user");
+  *lost->mutable_created_at() = At(1767225680);
+  EXPECT_EQ(MessagesTable(response, absl::UTCTimeZone()).Render(),
+            "SEQ  TIME                 FROM         TEXT              DELIVERY\n"
+            "7    2026-01-01 00:00:00  Ana          dinner?           -\n"
+            "-    2026-01-01 00:00:00  (assistant)  Soup.             delivered, read\n"
+            "8    2026-01-01 00:01:00  Ana          thanks            -\n"
+            "-    2026-01-01 00:01:10  (assistant)  You are welcome.  pending (2 attempts)\n"
+            "-    2026-01-01 00:01:20  (assistant)  Bye.              failed: bot was blocked by "
+            "the user\n");
+}
+
 }  // namespace
 }  // namespace clawdie::clawctl

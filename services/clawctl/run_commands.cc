@@ -38,6 +38,7 @@ absl::Status ListMessages(Session* session, const MessagesArgs& args) {
   request.set_chat_jid(args.chat);
   request.set_limit(args.limit);
   request.set_keep_newest(true);
+  request.set_include_replies(true);
   v1::ListMessagesResponse response;
   grpc::Status status = (*stub)->ListMessages(&context, request, &response);
   if (!status.ok()) return session->CallError("messages " + args.chat, "store", status);
@@ -124,9 +125,10 @@ absl::Status Backup(Session* session, const std::string& path) {
 
 void AddMessages(CLI::App* app, Action* action) {
   auto args = std::make_shared<MessagesArgs>();
-  CLI::App* messages = app->add_subcommand("messages", "Stored messages of a chat, oldest first");
+  CLI::App* messages = app->add_subcommand(
+      "messages", "A chat's stored messages and the assistant's replies, oldest first");
   messages->add_option("--chat", args->chat, "Chat key")->required();
-  messages->add_option("--limit", args->limit, "The newest N messages")->check(CLI::Range(1, 1000));
+  messages->add_option("--limit", args->limit, "The newest N messages and N replies")->check(CLI::Range(1, 1000));
   messages->callback(
       [action, args] { *action = [args](Session* s) { return ListMessages(s, *args); }; });
 }

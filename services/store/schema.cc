@@ -142,6 +142,10 @@ CREATE UNIQUE INDEX outbox_dedup ON outbox(dedup_key) WHERE dedup_key IS NOT NUL
       R"sql(
 ALTER TABLE runs ADD COLUMN answered_seq INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 5: a chat's replies listed for operators.
+      R"sql(
+CREATE INDEX outbox_chat ON outbox(chat_jid, id);
+)sql",
   };
   return *migrations;
 }

@@ -24,6 +24,19 @@ absl::Status ValidateMessage(const v1::Message& m, int64_t max_text_bytes) {
   return status;
 }
 
+// The chat's newest `limit` outbox entries, oldest first.
+absl::Status ListChatReplies(Database& db, const std::string& jid, int limit,
+                             google::protobuf::RepeatedPtrField<v1::OutboxEntry>* out) {
+  absl::StatusOr<Statement> stmt =
+      db.Prepare(std::string("SELECT ") + kOutboxColumns +
+                 " FROM outbox WHERE chat_jid = ? ORDER BY id DESC LIMIT ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, jid).Bind(2, limit);
+  absl::Status status = stmt->ForEach([&](const Statement& r) { *out->Add() = ReadOutbox(r); });
+  std::reverse(out->begin(), out->end());
+  return status;
+}
+
 // Inserts the chat or refreshes its metadata; empty fields keep stored values and the
 // newest message time wins.
 absl::Status UpsertChatRow(Database& db, const v1::Chat& chat, int64_t last_message_us) {
@@ -244,8 +257,11 @@ absl::StatusOr<v1::ListMessagesResponse> Store::ListMessages(const v1::ListMessa
   v1::ListMessagesResponse response;
   int64_t omitted = 0;
   status = Read([&](Database& db) {
-    return ListChatMessages(db, req.chat_jid(), req.after_seq(), limit, req.keep_newest(),
-                            response.mutable_messages(), &omitted);
+    absl::Status listed = ListChatMessages(db, req.chat_jid(), req.after_seq(), limit,
+                                           req.keep_newest(), response.mutable_messages(),
+                                           &omitted);
+    if (!listed.ok() || !req.include_replies()) return listed;
+    return ListChatReplies(db, req.chat_jid(), limit, response.mutable_replies());
   });
   response.set_omitted(omitted);
   if (!status.ok()) return status;

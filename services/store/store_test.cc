@@ -128,6 +128,44 @@ TEST_F(StoreTest, ListMessagesAfterSeqWithLimitAndKeepNewest) {
   EXPECT_EQ(newest->omitted(), 2);
 }
 
+TEST_F(StoreTest, ListMessagesWithRepliesListsTheChatsNewestOutboxEntries) {
+  ASSERT_TRUE(store_->AppendMessage(Msg("tg:7", "1", "what is for dinner?")).ok());
+  for (const char* text : {"first", "second", "third"}) {
+    v1::EnqueueOutboxRequest enqueue;
+    enqueue.mutable_entry()->set_chat_jid("tg:7");
+    enqueue.mutable_entry()->set_text(text);
+    ASSERT_TRUE(store_->EnqueueOutbox(enqueue).ok());
+  }
+  v1::EnqueueOutboxRequest elsewhere;
+  elsewhere.mutable_entry()->set_chat_jid("tg:8");
+  elsewhere.mutable_entry()->set_text("not this chat");
+  auto other = store_->EnqueueOutbox(elsewhere);
+  ASSERT_TRUE(other.ok());
+  v1::MarkDeliveredRequest delivered;
+  delivered.set_id(other->id() - 1);
+  delivered.add_platform_message_ids("55");
+  ASSERT_TRUE(store_->MarkDelivered(delivered).ok());
+
+  v1::ListMessagesRequest req;
+  req.set_chat_jid("tg:7");
+  req.set_limit(2);
+  req.set_keep_newest(true);
+  auto plain = store_->ListMessages(req);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->replies_size(), 0);
+
+  req.set_include_replies(true);
+  auto listed = store_->ListMessages(req);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->messages_size(), 1);
+  ASSERT_EQ(listed->replies_size(), 2);
+  EXPECT_EQ(listed->replies(0).text(), "second");
+  EXPECT_EQ(listed->replies(0).state(), v1::OUTBOX_STATE_PENDING);
+  EXPECT_EQ(listed->replies(1).text(), "third");
+  EXPECT_EQ(listed->replies(1).state(), v1::OUTBOX_STATE_DELIVERED);
+  EXPECT_EQ(listed->replies(1).platform_message_ids(0), "55");
+}
+
 TEST_F(StoreTest, ChatMetadataUpsertKeepsKnownFields) {
   auto req = Msg("tg:-1001876543210", "1", "x");
   req.mutable_chat()->set_jid("tg:-1001876543210");
