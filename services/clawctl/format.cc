@@ -142,8 +142,8 @@ Table MessagesTable(const v1::ListMessagesResponse& response, absl::TimeZone zon
   while (m < response.messages_size() || r < response.replies_size()) {
     bool take_message =
         r == response.replies_size() ||
-        (m < response.messages_size() && micros(response.messages(m).time()) <=
-                                             micros(response.replies(r).created_at()));
+        (m < response.messages_size() &&
+         micros(response.messages(m).time()) <= micros(response.replies(r).created_at()));
     if (take_message) {
       const v1::Message& message = response.messages(m++);
       std::string from = message.is_own() ? "(assistant)" : OrDash(message.sender_name());

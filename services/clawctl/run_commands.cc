@@ -128,7 +128,8 @@ void AddMessages(CLI::App* app, Action* action) {
   CLI::App* messages = app->add_subcommand(
       "messages", "A chat's stored messages and the assistant's replies, oldest first");
   messages->add_option("--chat", args->chat, "Chat key")->required();
-  messages->add_option("--limit", args->limit, "The newest N messages and N replies")->check(CLI::Range(1, 1000));
+  messages->add_option("--limit", args->limit, "The newest N messages and N replies")
+      ->check(CLI::Range(1, 1000));
   messages->callback(
       [action, args] { *action = [args](Session* s) { return ListMessages(s, *args); }; });
 }

@@ -257,9 +257,9 @@ absl::StatusOr<v1::ListMessagesResponse> Store::ListMessages(const v1::ListMessa
   v1::ListMessagesResponse response;
   int64_t omitted = 0;
   status = Read([&](Database& db) {
-    absl::Status listed = ListChatMessages(db, req.chat_jid(), req.after_seq(), limit,
-                                           req.keep_newest(), response.mutable_messages(),
-                                           &omitted);
+    absl::Status listed =
+        ListChatMessages(db, req.chat_jid(), req.after_seq(), limit, req.keep_newest(),
+                         response.mutable_messages(), &omitted);
     if (!listed.ok() || !req.include_replies()) return listed;
     return ListChatReplies(db, req.chat_jid(), limit, response.mutable_replies());
   });
