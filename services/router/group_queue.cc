@@ -157,6 +157,11 @@ bool GroupQueue::IsActive(const std::string& folder) const {
   return it != groups_.end() && it->second.active;
 }
 
+bool GroupQueue::HasPendingMessages(const std::string& folder) const {
+  auto it = groups_.find(folder);
+  return it != groups_.end() && it->second.pending_messages;
+}
+
 bool GroupQueue::IsIdle(const std::string& folder) const {
   auto it = groups_.find(folder);
   return it != groups_.end() && it->second.active && it->second.idle;

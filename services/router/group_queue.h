@@ -102,6 +102,7 @@ class GroupQueue {
   bool IsIdle(const std::string& folder) const;
   bool IsClosing(const std::string& folder) const;
   bool InBackoff(const std::string& folder) const;
+  bool HasPendingMessages(const std::string& folder) const;
   int active_count() const { return active_count_; }
   int max_concurrent() const { return max_concurrent_; }
 

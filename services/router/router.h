@@ -200,6 +200,8 @@ class Router : public AgentEventHandler {
   // Recovery and timers (router_recovery.cc).
   absl::Status RecoverRuns();
   void RecoverRun(const pb::Run& run);
+  absl::Status QueueUnanswered();
+  absl::StatusOr<bool> HasUnansweredTrigger(const pb::Group& group);
   void ScheduleOutboxPoll();
   void ScheduleSchedulerPoll();
 

@@ -81,6 +81,7 @@ TEST_F(RouterIngestTest, AGroupChangedSinceItWasCachedNeverStartsARunItWouldNot)
 
 TEST_F(RouterIngestTest, FollowUpsTravelWithTheAppendWithoutAnotherStoreCall) {
   StartRouter();
+  const int listed_at_start = store_.CallCount("ListMessages");
   Ingest("tg:-100222", "1", "@Andy plan dinner");
   FakeRun* run = broker_.last();
   Ingest("tg:-100222", "2", "I'd like pasta", "Jonas");
@@ -93,13 +94,14 @@ TEST_F(RouterIngestTest, FollowUpsTravelWithTheAppendWithoutAnotherStoreCall) {
       "<message sender=\"Jonas\" time=\"2026-01-09 10:00 CET\">I&apos;d like pasta</message>\n"
       "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy and dessert?</message>\n"
       "</messages>");
-  EXPECT_EQ(store_.CallCount("ListMessages"), 0);
+  EXPECT_EQ(store_.CallCount("ListMessages"), listed_at_start);
 }
 
 TEST_F(RouterIngestTest, AListingCutShortIsCompletedFromTheStore) {
   RouterOptions options = Options();
   options.prompt_max_messages = 2;
   StartRouter(options);
+  const int listed_at_start = store_.CallCount("ListMessages");
   Ingest("tg:-100222", "1", "@Andy plan dinner");
   FakeRun* run = broker_.last();
   Ingest("tg:-100222", "2", "one", "Jonas");
@@ -117,7 +119,7 @@ TEST_F(RouterIngestTest, AListingCutShortIsCompletedFromTheStore) {
             "<message sender=\"Mara\" time=\"2026-01-09 10:00 CET\">@Andy what do you "
             "think?</message>\n"
             "</messages>");
-  EXPECT_EQ(store_.CallCount("ListMessages"), 1);
+  EXPECT_EQ(store_.CallCount("ListMessages"), listed_at_start + 1);
   EXPECT_EQ(store_.RunById(run->run_id).last_seq(), 5);
 }
 

@@ -64,6 +64,7 @@ absl::StatusOr<RouterOptions> RouterOptions::FromConfig(const Config& config) {
 
 absl::Status Router::Start() {
   absl::Status recovered = RecoverRuns();
+  if (recovered.ok()) recovered = QueueUnanswered();
   if (!recovered.ok()) return recovered;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -175,6 +176,58 @@ void Router::RecoverRun(const pb::Run& run) {
   work.resume_run_id = run.id();
   std::lock_guard<std::mutex> lock(mu_);
   queue_.AddTask(std::move(work));
+}
+
+// A triggering message can be stored, acknowledged and yet in no run's record: its group
+// waited for a slot, or it was piped into a live agent whose record was not yet updated
+// when the router died. Each group with such a message is queued. Messages a recorded run
+// was given (even one given up on) and context messages start nothing.
+absl::Status Router::QueueUnanswered() {
+  absl::StatusOr<pb::ListGroupsResponse> groups = store_->ListGroups(pb::ListGroupsRequest());
+  if (!groups.ok()) return groups.status();
+  for (const pb::Group& group : groups->groups()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.HasPendingMessages(group.folder())) continue;  // recovery queued it
+    }
+    absl::StatusOr<bool> unanswered = HasUnansweredTrigger(group);
+    if (!unanswered.ok()) return unanswered.status();
+    if (!*unanswered) continue;
+    Log()->info("group {}: a message from before the restart has no run yet; queued",
+                group.folder());
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.AddMessages(group.folder());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Router::HasUnansweredTrigger(const pb::Group& group) {
+  pb::GetCursorRequest get_cursor;
+  get_cursor.set_group_folder(group.folder());
+  absl::StatusOr<pb::Cursor> cursor = store_->GetCursor(get_cursor);
+  if (!cursor.ok()) return cursor.status();
+  int64_t given = cursor->seq();
+
+  // Runs are recorded in order, so the newest message runs hold the furthest seq given.
+  pb::ListRunsRequest list_runs;
+  list_runs.set_group_folder(group.folder());
+  list_runs.set_limit(20);
+  absl::StatusOr<pb::ListRunsResponse> runs = store_->ListRuns(list_runs);
+  if (!runs.ok()) return runs.status();
+  for (const pb::Run& run : runs->runs()) {
+    if (run.task_id() == 0) given = std::max({given, run.last_seq(), run.answered_seq()});
+  }
+
+  pb::ListMessagesRequest list_messages;
+  list_messages.set_chat_jid(group.chat_jid());
+  list_messages.set_after_seq(given);
+  list_messages.set_limit(options_.prompt_max_messages);
+  list_messages.set_keep_newest(true);
+  absl::StatusOr<pb::ListMessagesResponse> messages = store_->ListMessages(list_messages);
+  if (!messages.ok()) return messages.status();
+  return std::any_of(
+      messages->messages().begin(), messages->messages().end(),
+      [&](const pb::Message& m) { return MessageTriggers(group, m, options_.assistant_name); });
 }
 
 void Router::ScheduleOutboxPoll() {

@@ -428,6 +428,64 @@ TEST_F(RouterTest, AfterACrashFollowUpsAfterTheLastReplyGetANewRun) {
   EXPECT_EQ(gateway_.sent().size(), 1u);  // "Pasta?" only, not again
 }
 
+TEST_F(RouterTest, AfterACrashAFollowUpNotYetRecordedOnItsRunGetsANewRun) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy plan dinner");
+  FakeRun* run = broker_.last();
+  broker_.Output(run, "Pasta?");
+  executor_.RunUntilIdle();
+  // The follow-up reaches the agent, but the router dies before the run's record says so.
+  ASSERT_TRUE(router_->Ingest(IngestRequest("tg:-100222", "2", "@Andy and dessert?")).ok());
+  store_.SetUnavailable(true);
+  executor_.RunUntilIdle();
+  store_.SetUnavailable(false);
+  ASSERT_EQ(testing::FakeBroker::FollowUps(run).size(), 1u);
+  ASSERT_EQ(store_.RunById(run->run_id).last_seq(), 1);
+
+  testing::FakeBroker restarted;
+  StartRouter(Options(), &restarted);
+  ASSERT_EQ(restarted.start_count(), 1);
+  EXPECT_EQ(Prompt(restarted.last()), kDessertPrompt);
+  EXPECT_EQ(gateway_.sent().size(), 1u);  // "Pasta?" only, not again
+}
+
+TEST_F(RouterTest, AfterACrashAGroupThatWaitedForASlotStillGetsItsRun) {
+  RouterOptions options = Options();
+  options.max_concurrent_agents = 1;
+  StartRouter(options);
+  Ingest("tg:-100222", "1", "@Andy plan dinner");
+  Ingest("tg:-100333", "1", "@Andy book the room");
+  ASSERT_EQ(broker_.start_count(), 1);  // work waits: no run of it is recorded yet
+
+  testing::FakeBroker restarted;
+  StartRouter(options, &restarted);
+  ASSERT_EQ(restarted.start_count(), 1);
+  EXPECT_EQ(restarted.last()->spec.group_folder(), "family");
+  restarted.Output(restarted.last(), "Pasta?");
+  restarted.Finish(restarted.last());
+  executor_.RunUntilIdle();
+  ASSERT_EQ(restarted.start_count(), 2);
+  EXPECT_EQ(restarted.last()->spec.group_folder(), "work");
+  EXPECT_NE(Prompt(restarted.last()).find("@Andy book the room"), std::string::npos);
+}
+
+TEST_F(RouterTest, AfterACrashContextAndAbandonedMessagesStartNoRun) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "just talking among ourselves");  // context, no trigger
+  Ingest("tg:-100333", "1", "@Andy book the room");
+  FakeRun* run = broker_.last();
+  // Every attempt fails: the router gives up on work's message until the next one.
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    Finish(broker_.last(), "error", "model unreachable");
+    executor_.AdvanceBy(absl::Seconds(81));
+  }
+  ASSERT_EQ(store_.RunById(run->run_id).state(), pb::RUN_STATE_ABANDONED);
+
+  testing::FakeBroker restarted;
+  StartRouter(Options(), &restarted);
+  EXPECT_EQ(restarted.start_count(), 0);
+}
+
 TEST_F(RouterTest, ShutdownLeavesLiveRunsUnfinishedForTheNextStart) {
   StartRouter();
   Ingest("tg:-100222", "1", "@Andy hi");

@@ -51,8 +51,9 @@ class RouterFixture : public ::testing::Test {
     executor_.RunUntilIdle();
   }
 
-  pb::IngestResponse Ingest(const std::string& chat, const std::string& id, const std::string& text,
-                            const std::string& sender = "Mara") {
+  // What the gateway would send for a text message from `sender` now.
+  pb::IngestRequest IngestRequest(const std::string& chat, const std::string& id,
+                                  const std::string& text, const std::string& sender = "Mara") {
     pb::IngestRequest request;
     pb::Message* message = request.mutable_message();
     message->set_chat_jid(chat);
@@ -62,7 +63,14 @@ class RouterFixture : public ::testing::Test {
     message->set_text(text);
     message->mutable_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
     request.mutable_chat()->set_jid(chat);
-    absl::StatusOr<pb::IngestResponse> response = router_->Ingest(request);
+    return request;
+  }
+
+  // Ingests the message and runs what it set off.
+  pb::IngestResponse Ingest(const std::string& chat, const std::string& id, const std::string& text,
+                            const std::string& sender = "Mara") {
+    absl::StatusOr<pb::IngestResponse> response =
+        router_->Ingest(IngestRequest(chat, id, text, sender));
     EXPECT_TRUE(response.ok()) << response.status();
     executor_.RunUntilIdle();
     return response.ok() ? *response : pb::IngestResponse();
