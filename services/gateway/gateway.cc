@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "absl/cleanup/cleanup.h"
 #include "common/logging.h"
 
 namespace clawdie::gateway {
@@ -164,11 +165,11 @@ absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
     return absl::UnavailableError("send " + entry + " to " + chat_key +
                                   ": an earlier attempt is still sending it");
   }
+  absl::Cleanup end_attempt = [&] { ledger_->End(outbox_id); };
   uint64_t fingerprint = ReplyFingerprint(chat_key, text);
   ChunkLedger::Progress before = ledger_->Get(outbox_id, fingerprint);
   SentReply reply{before.ids, static_cast<int>(before.ids.size())};
   if (before.complete) {
-    ledger_->End(outbox_id);
     log->info("{} to {}: delivered before as {} message(s), not sent again", entry, chat_key,
               before.ids.size());
     return reply;
@@ -193,7 +194,6 @@ absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
     if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
     reply.platform_ids = *ids;
   }
-  ledger_->End(outbox_id);
   if (!ids.ok()) return ids.status();
   return reply;
 }

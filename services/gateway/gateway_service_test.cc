@@ -135,15 +135,18 @@ TEST_F(GatewayServiceTest, LocalChatRoundTripThroughRouter) {
 }
 
 TEST_F(GatewayServiceTest, LocalChatWithBadNameIsRejected) {
-  grpc::ClientContext context;
-  auto stream = stub_->LocalChat(&context);
-  clawdie::v1::LocalChatRequest request;
-  request.set_as("no spaces");
-  stream->Write(request);
-  stream->WritesDone();
-  clawdie::v1::LocalChatEvent event;
-  EXPECT_FALSE(stream->Read(&event));
-  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* name : {"no spaces", ".", "..", "-rf", ""}) {
+    grpc::ClientContext context;
+    auto stream = stub_->LocalChat(&context);
+    clawdie::v1::LocalChatRequest request;
+    request.set_as(name);
+    request.set_text("hello");
+    stream->Write(request);
+    stream->WritesDone();
+    clawdie::v1::LocalChatEvent event;
+    EXPECT_FALSE(stream->Read(&event)) << name;
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
+  }
 }
 
 TEST_F(GatewayServiceTest, RouterDownEndsLocalChatWithUnavailable) {

@@ -249,6 +249,24 @@ TEST_F(GatewayWebhookTest, WrongOrMissingSecretIsRefusedAndNothingIngested) {
   EXPECT_EQ(IngestedIds(), std::vector<std::string>{"tg:7311804522#1187"});
 }
 
+TEST_F(GatewayWebhookTest, BodiesThatAreNoUpdateAre400AndTheListenerKeepsServing) {
+  json update = TelegramCase("private_text");
+  json string_id = update;
+  string_id["update_id"] = "604118230";
+  json empty_command = update;
+  empty_command["update_id"] = 604118999;
+  empty_command["message"]["message_id"] = 1300;
+  empty_command["message"]["text"] = "/";
+  empty_command["message"]["entities"] = {{{"type", "bot_command"}, {"offset", 0}, {"length", 0}}};
+  EXPECT_EQ(PostUpdate(json::object()), 400);
+  EXPECT_EQ(PostUpdate(string_id), 400);
+  EXPECT_EQ(PostUpdate(json::array()), 400);
+  EXPECT_EQ(PostUpdate(empty_command), 200);  // plain text, not a crash
+  EXPECT_EQ(PostUpdate(update), 200);
+  EXPECT_EQ(IngestedIds(),
+            (std::vector<std::string>{"tg:7311804522#1300", "tg:7311804522#1187"}));
+}
+
 TEST_F(GatewayWebhookTest, RouterDownIsRetryableAndTheRedeliveryIsIngestedOnce) {
   router_->Stop();
   EXPECT_EQ(PostUpdate(TelegramCase("private_text")), 503);

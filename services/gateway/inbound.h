@@ -48,6 +48,15 @@ struct InboundMessage {
   std::vector<InboundAttachment> attachments;
 };
 
+// The time a platform gave a message, or now when it gave none that is plausible: before
+// 2000 or more than a day ahead (a sender's clock may run a little fast).
+inline absl::Time PlatformTimeOrNow(int64_t unix_seconds, absl::Time now = absl::Now()) {
+  constexpr int64_t kYear2000 = 946684800;
+  absl::Time time = absl::FromUnixSeconds(unix_seconds);
+  if (unix_seconds < kYear2000 || time > now + absl::Hours(24)) return now;
+  return time;
+}
+
 // True for router errors after which the same call may succeed later (the router or its
 // store is down, slow or busy). A channel then leaves the platform's update unconfirmed;
 // after any other error retrying cannot help, so the channel logs it and moves on.

@@ -39,7 +39,10 @@ LocalChannel::LocalChannel(Ingester* ingester, Clock* clock) : ingester_(ingeste
 }
 
 bool LocalChannel::ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
+  // The same rule as clawctl's: no ".", ".." or option-like "-x" names.
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
   return std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '-' || c == '.';
   });
@@ -66,8 +69,9 @@ void LocalChannel::Unsubscribe(const std::string& name,
 absl::StatusOr<std::string> LocalChannel::Receive(const std::string& name,
                                                   const std::string& text) {
   if (!ValidName(name)) {
-    return absl::InvalidArgumentError("local chat " + name +
-                                      ": name must be 1-64 of [A-Za-z0-9_.-]");
+    return absl::InvalidArgumentError(
+        "local chat " + name +
+        ": name must be 1-64 of [A-Za-z0-9_.-], starting with a letter or digit");
   }
   InboundMessage m;
   {

@@ -1,10 +1,13 @@
 // Telegram channel wiring; see telegram_channel.h.
 #include "services/gateway/telegram_channel.h"
 
+#include <optional>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "common/logging.h"
+#include "services/gateway/untrusted_json.h"
 
 namespace clawdie::gateway {
 namespace {
@@ -117,10 +120,15 @@ HttpReply TelegramChannel::HandleWebhook(const std::string& body,
     GetLogger("telegram")->warn("webhook: refused a request without the right secret token");
     return {401, "bad secret token"};
   }
-  nlohmann::json update = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!update.is_object()) return {400, "not an update"};
-  int64_t id = update.value("update_id", int64_t{-1});
-  if (id >= 0 && webhook_updates_.Contains(id)) return {200, "ok"};  // a redelivery
+  nlohmann::json update = ParseUntrustedJson(body);
+  std::optional<int64_t> update_id = JsonInt64(update, "update_id");
+  if (!update_id || *update_id < 0) {
+    GetLogger("telegram")
+        ->warn("webhook: refused a body that is not an update ({} bytes)", body.size());
+    return {400, "not an update"};
+  }
+  int64_t id = *update_id;
+  if (webhook_updates_.Contains(id)) return {200, "ok"};  // a redelivery
   absl::Status handled = dispatcher_->Handle(update);
   if (!handled.ok()) {
     // Telegram delivers it again later; nothing is lost.
@@ -131,7 +139,7 @@ HttpReply TelegramChannel::HandleWebhook(const std::string& body,
     return {503, "try again later"};
   }
   health_.Connected();
-  if (id >= 0) webhook_updates_.Add(id);
+  webhook_updates_.Add(id);
   return {200, "ok"};
 }
 

@@ -1,13 +1,17 @@
 // Bot API client; see telegram_client.h.
 #include "services/gateway/telegram_client.h"
 
+#include <optional>
+
+#include "services/gateway/untrusted_json.h"
+
 namespace clawdie::gateway {
 namespace {
 
 using json = nlohmann::json;
 
 absl::StatusOr<TelegramReply> ParseReply(const std::string& method, const HttpResponse& http) {
-  json body = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  json body = ParseUntrustedJson(http.body);
   if (!body.is_object() || !body.contains("ok")) {
     return absl::UnavailableError("telegram " + method + ": HTTP " + std::to_string(http.status) +
                                   " without a Bot API body");
@@ -15,7 +19,7 @@ absl::StatusOr<TelegramReply> ParseReply(const std::string& method, const HttpRe
   TelegramReply reply;
   reply.ok = body.value("ok", false);
   if (reply.ok) {
-    reply.result = body.value("result", json());
+    if (auto result = body.find("result"); result != body.end()) reply.result = std::move(*result);
     return reply;
   }
   reply.error_code = body.value("error_code", static_cast<int>(http.status));
@@ -68,10 +72,18 @@ absl::StatusOr<BotIdentity> TelegramClient::GetMe() {
     }
     return absl::UnavailableError(text);
   }
+  const json& me = reply->result;
+  std::optional<int64_t> id = JsonInt64(me, "id");
+  auto username = me.is_object() ? me.find("username") : me.end();
+  if (!id || *id <= 0 || username == me.end() || !username->is_string()) {
+    return absl::UnavailableError("telegram getMe: the reply names no bot id and username");
+  }
   BotIdentity bot;
-  bot.id = reply->result.value("id", int64_t{0});
-  bot.username = reply->result.value("username", "");
-  bot.first_name = reply->result.value("first_name", "");
+  bot.id = *id;
+  bot.username = username->get<std::string>();
+  if (auto name = me.find("first_name"); name != me.end() && name->is_string()) {
+    bot.first_name = name->get<std::string>();
+  }
   return bot;
 }
 

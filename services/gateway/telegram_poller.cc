@@ -2,8 +2,11 @@
 #include "services/gateway/telegram_poller.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "common/logging.h"
+#include "services/gateway/untrusted_json.h"
 
 namespace clawdie::gateway {
 
@@ -59,23 +62,37 @@ bool TelegramPoller::PollOnce() {
 bool TelegramPoller::HandleBatch(const nlohmann::json& updates) {
   auto log = GetLogger("telegram");
   int64_t waiting = static_cast<int64_t>(updates.size());
+  int64_t skipped = 0;
+  int64_t confirmed = 0;
   for (const nlohmann::json& update : updates) {
     health_->SetQueueDepth(waiting--);
-    int64_t id = update.is_object() ? update.value("update_id", int64_t{-1}) : -1;
-    if (id < state_->offset()) continue;  // confirmed already (a re-delivery)
+    std::optional<int64_t> id = JsonInt64(update, "update_id");
+    if (!id || *id < 0 || *id == std::numeric_limits<int64_t>::max()) {
+      // It cannot be confirmed on its own; the next valid id in the batch confirms it.
+      log->warn("skipping an update without a valid update_id (not an integer below 2^63)");
+      ++skipped;
+      continue;
+    }
+    if (*id < state_->offset()) continue;  // confirmed already (a re-delivery)
     absl::Status handled = dispatcher_->Handle(update);
     if (!handled.ok()) {
       // Leave the update unconfirmed; the next poll returns it again.
       std::string error =
-          "ingest update " + std::to_string(id) + ": " + std::string(handled.message());
+          "ingest update " + std::to_string(*id) + ": " + std::string(handled.message());
       log->warn("{}", error);
       health_->Failed(error, clock_->Now());
       return false;
     }
-    absl::Status saved = state_->ConfirmUpTo(id + 1);
+    absl::Status saved = state_->ConfirmUpTo(*id + 1);
     if (!saved.ok()) log->error("{}", std::string(saved.message()));
+    ++confirmed;
   }
   health_->SetQueueDepth(0);
+  if (skipped > 0 && confirmed == 0) {
+    // Polling the same offset again would return the same batch at once: back off instead.
+    health_->Failed("telegram getUpdates: updates without a valid update_id", clock_->Now());
+    return false;
+  }
   return true;
 }
 

@@ -195,6 +195,48 @@ TEST_F(TelegramPollerTest, ConflictIsReportedInStatus) {
             "telegram getUpdates: Conflict: terminated (another poller or a webhook is active)");
 }
 
+TEST_F(TelegramPollerTest, UpdatesWithoutAValidIdAreSkippedAndTheRestIngested) {
+  json text = {{"message_id", 1},
+               {"date", 1767949200},
+               {"chat", {{"id", 5}, {"type", "private"}}},
+               {"text", "kept"}};
+  json bad_command = text;
+  bad_command["message_id"] = 2;
+  bad_command["text"] = "/";
+  bad_command["entities"] = json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 0}}});
+  server_.Script("getUpdates", {{"ok", true},
+                                {"result",
+                                 {{{"update_id", "700"}, {"message", text}},
+                                  {{"update_id", nullptr}, {"message", text}},
+                                  {{"update_id", 9223372036854775807}, {"message", text}},
+                                  {{"update_id", 701}, {"message", bad_command}},
+                                  {{"update_id", 702}, {"message", text}}}}});
+  StartPolling();
+  ASSERT_TRUE(AwaitOffset(703));
+  EXPECT_EQ(IngestedIds(), (std::vector<std::string>{"tg:5#2", "tg:5#1"}));
+}
+
+TEST_F(TelegramPollerTest, ABatchOfOnlyInvalidIdsBacksOffInsteadOfSpinning) {
+  json text = {{"message_id", 1}, {"chat", {{"id", 5}, {"type", "private"}}}, {"text", "x"}};
+  server_.Script("getUpdates",
+                 {{"ok", true}, {"result", {{{"update_id", "1"}, {"message", text}}}}},
+                 std::nullopt, 1000000);
+  StartPolling();
+  ASSERT_TRUE(server_.WaitForRequests("getUpdates", 3));
+  EXPECT_EQ(health_.Get().last_error, "telegram getUpdates: updates without a valid update_id");
+  EXPECT_TRUE(ingester_.messages().empty());
+  EXPECT_EQ(state_->offset(), 0);
+}
+
+TEST_F(TelegramPollerTest, GetMeWithoutABotIsAnErrorNotACrash) {
+  for (const json& result : {json(true), json::object(), json({{"id", "8012345678"}})}) {
+    server_.Script("getMe", {{"ok", true}, {"result", result}});
+    absl::StatusOr<BotIdentity> bot = client_->GetMe();
+    EXPECT_EQ(bot.status().code(), absl::StatusCode::kUnavailable) << result.dump();
+    EXPECT_EQ(bot.status().message(), "telegram getMe: the reply names no bot id and username");
+  }
+}
+
 // Runs the poll harness as a child process.
 pid_t SpawnHarness(const std::string& api_base, const std::string& dir) {
   std::string binary = std::string(CLAWDIE_BINARY_DIR) + "/services/gateway/gateway_poll_harness";

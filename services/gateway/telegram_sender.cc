@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "common/logging.h"
 #include "services/gateway/telegram_html.h"
+#include "services/gateway/untrusted_json.h"
 
 namespace clawdie::gateway {
 
@@ -115,9 +117,13 @@ absl::StatusOr<std::string> TelegramSender::SendChunk(Delivery& d, const Chunk& 
     if (!reply.ok()) {
       next = Backoff(d, reply.status());
     } else if (reply->ok) {
+      std::optional<int64_t> id = JsonInt64(reply->result, "message_id");
+      // Telegram took the message: sending it again would show it twice, so it counts as
+      // sent even when the reply does not say under which id.
+      if (!id) GetLogger("telegram")->warn("send {}: reply without a message_id", d.key);
       std::lock_guard<std::mutex> lock(mu_);
       ++sent_;
-      return std::to_string(reply->result.value("message_id", int64_t{0}));
+      return std::to_string(id.value_or(0));
     } else {
       next = HandleError(d, *reply, &html);
     }

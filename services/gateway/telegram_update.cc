@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "services/gateway/untrusted_json.h"
 #include "services/gateway/utf8.h"
 
 namespace clawdie::gateway {
@@ -29,10 +30,7 @@ std::string Str(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-int64_t Int(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
+int64_t Int(const json& obj, const char* key) { return JsonInt64(obj, key).value_or(0); }
 
 bool Bool(const json& obj, const char* key) {
   auto it = obj.find(key);
@@ -215,7 +213,9 @@ std::optional<ParsedCommand> LeadingCommand(const json& msg) {
   if (entities == nullptr || !msg.contains("text")) return std::nullopt;
   for (const json& e : *entities) {
     if (Str(e, "type") != "bot_command" || Int(e, "offset") != 0) continue;
-    std::string token = EntityText(Str(msg, "text"), e).substr(1);
+    std::string token = EntityText(Str(msg, "text"), e);
+    if (token.size() < 2 || token[0] != '/') continue;
+    token.erase(0, 1);
     size_t at = token.find('@');
     if (at == std::string::npos) return ParsedCommand{Lower(token), ""};
     return ParsedCommand{Lower(token.substr(0, at)), token.substr(at + 1)};
@@ -264,6 +264,10 @@ TelegramEvent NormalizeMessage(const json& msg, bool edited, const BotIdentity& 
     event.reason = "message without chat";
     return event;
   }
+  if (Int(*chat, "id") == 0) {
+    event.reason = "message whose chat has no valid id";
+    return event;
+  }
   int64_t thread_id = TopicThreadId(msg, *chat);
   if (HandleSpecialMessage(msg, *chat, thread_id, bot, &event)) return event;
 
@@ -279,7 +283,7 @@ TelegramEvent NormalizeMessage(const json& msg, bool edited, const BotIdentity& 
   m.chat_type = event.chat_type;
   m.is_group = m.chat_type != "private";
   m.platform_message_id = std::to_string(Int(msg, "message_id"));
-  m.time = absl::FromUnixSeconds(Int(msg, "date"));
+  m.time = PlatformTimeOrNow(Int(msg, "date"));
   FillSender(msg, *chat, &m);
   FillReply(msg, thread_id, bot, &m);
   m.mentions_bot = MentionsBot(msg, bot) || AddressesThisBot(msg, bot);
@@ -298,6 +302,10 @@ TelegramEvent NormalizeMembership(const json& member) {
   const json* now = Obj(member, "new_chat_member");
   if (chat == nullptr || now == nullptr) {
     event.reason = "my_chat_member without chat or new_chat_member";
+    return event;
+  }
+  if (Int(*chat, "id") == 0) {
+    event.reason = "my_chat_member whose chat has no valid id";
     return event;
   }
   FillPlace(*chat, 0, &event);
@@ -364,7 +372,8 @@ absl::StatusOr<TelegramTarget> ParseTelegramChatKey(std::string_view key) {
 absl::StatusOr<TelegramEvent> NormalizeTelegramUpdate(const json& update, const BotIdentity& bot) {
   try {
     return Normalize(update, bot);
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
+    // JSON type errors, and any other malformed shape the checks above missed.
     return absl::InvalidArgumentError(std::string("normalize telegram update: ") + e.what());
   }
 }

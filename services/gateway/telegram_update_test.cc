@@ -223,6 +223,56 @@ TEST(TelegramUpdateExtraTest, RejectsUpdateWithoutId) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A private text update with `chat` and the fields after "text" replaced.
+json Update(const std::string& chat, const std::string& rest) {
+  return json::parse(R"({"update_id":1,"message":{"message_id":5,"date":1767949200,
+    "from":{"id":2,"first_name":"A"},"chat":)" +
+                     chat + R"(,"text":)" + rest + "}}");
+}
+
+TEST(TelegramUpdateExtraTest, EmptyOrBareCommandEntityIsPlainText) {
+  for (const std::string& rest :
+       {R"("/","entities":[{"type":"bot_command","offset":0,"length":0}])",
+        R"("/","entities":[{"type":"bot_command","offset":0,"length":1}])",
+        R"("x","entities":[{"type":"bot_command","offset":0,"length":1}])",
+        R"(7,"entities":[{"type":"bot_command","offset":0,"length":3}])"}) {
+    absl::StatusOr<TelegramEvent> e =
+        NormalizeTelegramUpdate(Update(R"({"id":2,"type":"private"})", rest), kBot);
+    ASSERT_TRUE(e.ok()) << rest << ": " << e.status();
+    EXPECT_NE(e->kind, Kind::kCommand) << rest;
+  }
+}
+
+TEST(TelegramUpdateExtraTest, ChatWithoutAValidIdIsIgnoredNotFiledUnderZero) {
+  for (const std::string& chat :
+       {R"({"id":"2","type":"private"})", R"({"id":18446744073709551615,"type":"private"})",
+        R"({"id":2.5,"type":"private"})", R"({"type":"private"})"}) {
+    absl::StatusOr<TelegramEvent> e = NormalizeTelegramUpdate(Update(chat, R"("hi")"), kBot);
+    ASSERT_TRUE(e.ok()) << chat;
+    EXPECT_EQ(e->kind, Kind::kIgnored) << chat;
+    EXPECT_EQ(e->reason, "message whose chat has no valid id") << chat;
+  }
+}
+
+TEST(TelegramUpdateExtraTest, ImplausibleDateBecomesTheTimeOfReceipt) {
+  json update = Update(R"({"id":2,"type":"private"})", R"("hi")");
+  update["message"]["date"] = -99999999999999;
+  absl::Time before = absl::Now();
+  absl::StatusOr<TelegramEvent> e = NormalizeTelegramUpdate(update, kBot);
+  ASSERT_TRUE(e.ok());
+  EXPECT_GE(e->message.time, before);
+  EXPECT_LE(e->message.time, absl::Now());
+}
+
+TEST(PlatformTimeTest, KeepsPlausibleTimesOnly) {
+  absl::Time now = absl::FromUnixSeconds(1767949200);
+  EXPECT_EQ(PlatformTimeOrNow(1767940000, now), absl::FromUnixSeconds(1767940000));
+  EXPECT_EQ(PlatformTimeOrNow(1767949200 + 3600, now), absl::FromUnixSeconds(1767952800));
+  EXPECT_EQ(PlatformTimeOrNow(0, now), now);
+  EXPECT_EQ(PlatformTimeOrNow(-99999999999, now), now);
+  EXPECT_EQ(PlatformTimeOrNow(99999999999, now), now);
+}
+
 TEST(TelegramChatKeyTest, RoundTripsTopicKeys) {
   EXPECT_EQ(TelegramChatKey(-100, 5210), "tg:-100/5210");
   absl::StatusOr<TelegramTarget> t = ParseTelegramChatKey("tg:-1002291837465/5210");

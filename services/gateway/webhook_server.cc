@@ -2,17 +2,40 @@
 #include "services/gateway/webhook_server.h"
 
 #include <chrono>
+#include <exception>
+#include <string>
 
 #include <sys/socket.h>
 
+#include "common/logging.h"
 #include "httplib.h"
 
 namespace clawdie::gateway {
 namespace {
 
+constexpr size_t kMaxBodyBytes = 4 * 1024 * 1024;
+
 void Reply(const HttpReply& reply, httplib::Response& res) {
   res.status = reply.status;
   res.set_content(reply.body, "text/plain");
+}
+
+// Reads the request body, at most kMaxBodyBytes after decompression. The library enforces
+// its own limit only against Content-Length, so a chunked or compressed body is counted
+// here as it arrives instead of being buffered whole first. False when it was too long or
+// the connection broke.
+bool ReadBody(const httplib::ContentReader& reader, std::string* body) {
+  return reader([body](const char* data, size_t size) {
+    if (size > kMaxBodyBytes - body->size()) return false;
+    body->append(data, size);
+    return true;
+  });
+}
+
+void RefuseBody(const httplib::Request& req, httplib::Response& res) {
+  GetLogger("webhook")->warn("{} {}: refused a body over {} bytes or cut short", req.method,
+                             req.path, kMaxBodyBytes);
+  Reply({413, "body too large"}, res);
 }
 
 }  // namespace
@@ -26,7 +49,20 @@ WebhookServer::WebhookServer() : server_(std::make_unique<httplib::Server>()) {
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listen_fd_ = fd;
   });
-  server_->set_payload_max_length(4 * 1024 * 1024);
+  server_->set_payload_max_length(kMaxBodyBytes);
+  server_->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+        // A handler bug must not crash the listener or show its text to the caller.
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        GetLogger("webhook")->error("{} {}: {}", req.method, req.path, what);
+        Reply({500, "internal error"}, res);
+      });
 }
 
 WebhookServer::~WebhookServer() { Stop(); }
@@ -38,16 +74,22 @@ void WebhookServer::RouteWhatsApp(const std::string& path, WhatsAppWebhook* webh
                                       req.get_param_value("hub.challenge")),
           res);
   });
-  server_->Post(path, [webhook](const httplib::Request& req, httplib::Response& res) {
-    Reply(webhook->HandleNotification(req.body, req.get_header_value("X-Hub-Signature-256")), res);
+  server_->Post(path, [webhook](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+    std::string body;
+    if (!ReadBody(reader, &body)) return RefuseBody(req, res);
+    Reply(webhook->HandleNotification(body, req.get_header_value("X-Hub-Signature-256")), res);
   });
 }
 
 void WebhookServer::RouteTelegram(
     const std::string& path,
     std::function<HttpReply(const std::string&, const std::string&)> handle) {
-  server_->Post(path, [handle](const httplib::Request& req, httplib::Response& res) {
-    Reply(handle(req.body, req.get_header_value("X-Telegram-Bot-Api-Secret-Token")), res);
+  server_->Post(path, [handle](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+    std::string body;
+    if (!ReadBody(reader, &body)) return RefuseBody(req, res);
+    Reply(handle(body, req.get_header_value("X-Telegram-Bot-Api-Secret-Token")), res);
   });
 }
 

@@ -47,10 +47,12 @@ struct WhatsAppStatus {
 struct WhatsAppWebhookBatch {
   std::vector<InboundMessage> messages;
   std::vector<WhatsAppStatus> statuses;
+  std::vector<std::string> skipped;  // why each malformed message or status was left out
 };
 
 // Parses a webhook POST body. InvalidArgument for a body that is not a WhatsApp Business
-// Account notification.
+// Account notification (or is nested too deeply to be one). A malformed message or status
+// inside a notification is left out with its reason in `skipped`; the others are kept.
 absl::StatusOr<WhatsAppWebhookBatch> ParseWhatsAppWebhook(const std::string& body);
 
 // Per sent message id (bounded; oldest forgotten first): the outbox entry it was sent for

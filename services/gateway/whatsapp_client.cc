@@ -4,6 +4,7 @@
 #include "common/logging.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/chunker.h"
+#include "services/gateway/untrusted_json.h"
 #include "services/gateway/whatsapp.h"
 
 namespace clawdie::gateway {
@@ -15,9 +16,12 @@ constexpr int kOutsideWindow = 131047;
 constexpr int kMaxAttempts = 4;
 
 absl::Status GraphError(const std::string& op, long http_status, const json& body) {
-  const json error = body.is_object() ? body.value("error", json::object()) : json::object();
-  int code = error.is_object() ? error.value("code", 0) : 0;
-  std::string message = error.is_object() ? error.value("message", "") : "";
+  static const json kNone = json::object();
+  auto found = body.is_object() ? body.find("error") : body.end();
+  const json& error = found != body.end() && found->is_object() ? *found : kNone;
+  int64_t code = JsonInt64(error, "code").value_or(0);
+  auto text = error.find("message");
+  std::string message = text != error.end() && text->is_string() ? text->get<std::string>() : "";
   std::string cause =
       op + ": " + (message.empty() ? "HTTP " + std::to_string(http_status) : message);
   if (code == kOutsideWindow) {
@@ -65,7 +69,7 @@ absl::StatusOr<std::string> WhatsAppClient::SendText(const std::string& chat_key
   absl::StatusOr<HttpResponse> http = http_.Do(request);
   if (!http.ok()) return absl::UnavailableError(std::string(http.status().message()));
 
-  json reply = json::parse(http->body, nullptr, /*allow_exceptions=*/false);
+  json reply = ParseUntrustedJson(http->body);
   if (http->status != 200) return GraphError(op, http->status, reply);
   try {
     return reply.at("messages").at(0).at("id").get<std::string>();

@@ -2,8 +2,14 @@
 // verification handshake, dedup, router outage, and Graph API sends incl. 131047.
 #include <map>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "services/gateway/untrusted_json.h"
 #include "services/gateway/webhook_server.h"
 #include "services/gateway/whatsapp.h"
 #include "tests/telegram_server/telegram_test_server.h"
@@ -33,11 +39,13 @@ class RecordingIngester : public Ingester {
   absl::Status Ingest(const InboundMessage& m) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_) return absl::UnavailableError("router.sock: connection refused");
+    if (m.platform_message_id == refuse_id_) return absl::InvalidArgumentError("text too long");
     messages.push_back(m);
     return absl::OkStatus();
   }
   std::mutex mu_;
   bool fail_ = false;
+  std::string refuse_id_;
   std::vector<InboundMessage> messages;
 };
 
@@ -47,6 +55,7 @@ class WhatsAppWebhookTest : public ::testing::Test {
     server_.RouteWhatsApp("/webhook", &webhook_);
     absl::StatusOr<int> port = server_.Start("127.0.0.1", 0);
     ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
   }
 
@@ -57,12 +66,21 @@ class WhatsAppWebhookTest : public ::testing::Test {
     return res ? res->status : -1;
   }
 
+  // POSTs `body` signed with the fixture's app secret.
+  int PostSigned(const std::string& body) {
+    httplib::Headers headers = {
+        {"X-Hub-Signature-256", WhatsAppSignature(Fixture()["app_secret"], body)}};
+    auto res = client_->Post("/webhook", headers, body, "application/json");
+    return res ? res->status : -1;
+  }
+
   RecordingIngester ingester_;
   DeliveryTracker tracker_;
   ChannelHealth health_{"whatsapp"};
   WhatsAppWebhook webhook_{Fixture()["app_secret"], Fixture()["verify_token"], &ingester_,
                            &tracker_, &health_};
   WebhookServer server_;
+  int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -122,6 +140,106 @@ TEST_F(WhatsAppWebhookTest, RouterOutageAnswers503ThenRedeliveryIsIngested) {
   ingester_.fail_ = false;
   EXPECT_EQ(PostCase("text_message"), 200);
   EXPECT_EQ(ingester_.messages.size(), 1u);
+}
+
+// A notification carrying `messages` (and `statuses`) in one change.
+std::string Notification(const json& messages, const json& statuses = json::array()) {
+  json value = {{"messaging_product", "whatsapp"}, {"messages", messages}, {"statuses", statuses}};
+  json body = {
+      {"object", "whatsapp_business_account"},
+      {"entry", {{{"id", "1"}, {"changes", {{{"field", "messages"}, {"value", value}}}}}}}};
+  return body.dump();
+}
+
+json TextMessage(const std::string& id, const json& from = "46701234567") {
+  return {{"from", from},
+          {"id", id},
+          {"timestamp", "1767949200"},
+          {"type", "text"},
+          {"text", {{"body", "hi " + id}}}};
+}
+
+TEST_F(WhatsAppWebhookTest, MalformedMessagesAreSkippedAndTheOthersIngested) {
+  json no_sender = TextMessage("wamid.a");
+  no_sender.erase("from");
+  json voice = {{"from", "46701234567"},
+                {"id", "wamid.d"},
+                {"timestamp", 1767949200},
+                {"type", "audio"},
+                {"audio", {{"id", "m1"}, {"voice", 1}}}};
+  json location = {{"from", "46701234567"},
+                   {"id", "wamid.e"},
+                   {"timestamp", "1767949200"},
+                   {"type", "location"},
+                   {"location", {{"latitude", {{"x", 1}}}, {"longitude", 18.07}}}};
+  json broken_status = {{"id", "wamid.out"}, {"status", "failed"}, {"errors", {"x"}}};
+  EXPECT_EQ(PostSigned(Notification({no_sender, TextMessage("wamid.b", 46701234567), "text", voice,
+                                     location, TextMessage("wamid.f")},
+                                    {broken_status, 7})),
+            200);
+  ASSERT_EQ(ingester_.messages.size(), 3u);
+  EXPECT_EQ(ingester_.messages[0].text, "[Audio]");
+  EXPECT_EQ(ingester_.messages[1].text, "[Location: ?, 18.07]");
+  EXPECT_EQ(ingester_.messages[2].text, "hi wamid.f");
+  EXPECT_EQ(ingester_.messages[2].chat_key, "wa:46701234567");
+  EXPECT_EQ(ingester_.messages[2].time, absl::FromUnixSeconds(1767949200));
+  // A timestamp that is no decimal string becomes the time of receipt, not 1970.
+  EXPECT_GT(ingester_.messages[0].time, absl::FromUnixSeconds(1767949200));
+}
+
+TEST_F(WhatsAppWebhookTest, MessageTheRouterRefusesIsDroppedAndTheRestIngested) {
+  ingester_.refuse_id_ = "wamid.long";
+  std::string body = Notification({TextMessage("wamid.long"), TextMessage("wamid.next")});
+  EXPECT_EQ(PostSigned(body), 200);
+  ASSERT_EQ(ingester_.messages.size(), 1u);
+  EXPECT_EQ(ingester_.messages[0].platform_message_id, "wamid.next");
+  // Meta's redelivery is answered at once without asking the router again.
+  ingester_.refuse_id_.clear();
+  EXPECT_EQ(PostSigned(body), 200);
+  EXPECT_EQ(ingester_.messages.size(), 1u);
+}
+
+TEST_F(WhatsAppWebhookTest, DeeplyNestedSignedBodyIsRefusedWithoutCrashing) {
+  std::string body = R"({"object":"whatsapp_business_account","entry":)" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(PostSigned(body), 400);
+  EXPECT_EQ(PostCase("text_message"), 200);  // still serving
+}
+
+TEST_F(WhatsAppWebhookTest, ChunkedBodyOverTheLimitIsRefusedAsItArrives) {
+  // Raw HTTP, since the server may close the connection while the body is still coming.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string head =
+      "POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "X-Hub-Signature-256: sha256=00\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::string chunk = "10000\r\n" + std::string(0x10000, 'a') + "\r\n";
+  size_t sent = 0;
+  constexpr size_t kOffered = 64 * 1024 * 1024;
+  while (sent<kOffered&& ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL)> 0) {
+    sent += 0x10000;
+  }
+  char reply[64] = {};
+  ssize_t got = ::recv(fd, reply, sizeof(reply) - 1, 0);
+  ::close(fd);
+
+  // The server stopped reading at its limit: either its 413 arrived or, when it closed with
+  // the rest unread, the connection was reset. Reading it all would have taken 64 MiB.
+  EXPECT_LT(sent, kOffered);
+  if (got > 0) EXPECT_EQ(std::string(reply, 12), "HTTP/1.1 413");
+  EXPECT_TRUE(ingester_.messages.empty());
+  EXPECT_EQ(PostCase("text_message"), 200);  // still serving
+}
+
+TEST(WhatsAppParseTest, JsonDepthIsCountedOutsideStringsOnly) {
+  EXPECT_TRUE(JsonDepthWithin(R"({"a":[[1]]})", 3));
+  EXPECT_FALSE(JsonDepthWithin(R"({"a":[[1]]})", 2));
+  EXPECT_TRUE(JsonDepthWithin(R"({"a":"[[[[\"[[["})", 1));
 }
 
 TEST(WhatsAppSignatureTest, MatchesFixtureAndRejectsOthers) {
@@ -206,6 +324,18 @@ TEST_F(GraphApiTest, SenderRetriesServerErrorsAndNotTheWindowError) {
   EXPECT_EQ(sender.Send("wa:46701234567", "again").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(requests_.size(), 3u);
+}
+
+TEST_F(GraphApiTest, MalformedErrorBodyIsAnErrorNotACrash) {
+  scripted_.push_back({400, R"({"error":{"code":"131047","message":null}})"});
+  scripted_.push_back({400, R"({"error":[1,2]})"});
+  scripted_.push_back({200, R"({"messages":true})"});
+  EXPECT_EQ(client_->SendText("wa:46701234567", "a").status().message(),
+            "send wa:46701234567: HTTP 400");
+  EXPECT_EQ(client_->SendText("wa:46701234567", "b").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client_->SendText("wa:46701234567", "c").status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(GraphApiTest, RejectsNonWhatsAppKey) {

@@ -3,8 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "common/logging.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/untrusted_json.h"
 #include "services/gateway/whatsapp.h"
 
 namespace clawdie::gateway {
@@ -35,6 +39,44 @@ const json* Obj(const json& obj, const char* key) {
   return it != obj.end() && it->is_object() ? &*it : nullptr;
 }
 
+const json* Array(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_array() ? &*it : nullptr;
+}
+
+// The array at `key` by reference (never a copy), or an empty one.
+const json& ArrayOrEmpty(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  const json* array = obj.is_object() ? Array(obj, key) : nullptr;
+  return array != nullptr ? *array : kEmpty;
+}
+
+bool Bool(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+// A number as the platform wrote it, or "?" for anything else.
+std::string NumberText(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->dump() : "?";
+}
+
+// WhatsApp sends Unix times as decimal strings.
+absl::Time Timestamp(const json& obj) {
+  std::string text = Str(obj, "timestamp");
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size()) seconds = 0;
+  return PlatformTimeOrNow(seconds);
+}
+
+// A phone number in international form, digits only (what `from` and `wa_id` hold).
+bool IsPhoneNumber(const std::string& s) {
+  return !s.empty() && s.size() <= 20 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Placeholder and caption for a media message, with its attachment.
 std::string MediaText(const json& msg, const std::string& type, InboundMessage* out) {
   const json* media = Obj(msg, type.c_str());
@@ -49,7 +91,7 @@ std::string MediaText(const json& msg, const std::string& type, InboundMessage* 
   else if (type == "sticker")
     label = "[Sticker]";
   else if (type == "audio")
-    label = media->value("voice", false) ? "[Voice message]" : "[Audio]";
+    label = Bool(*media, "voice") ? "[Voice message]" : "[Audio]";
   else if (type == "document") {
     std::string name = Str(*media, "filename");
     label = name.empty() ? "[Document]" : "[Document: " + name + "]";
@@ -65,8 +107,7 @@ std::string MessageText(const json& msg, InboundMessage* out) {
   if (type == "text") return Obj(msg, "text") ? Str(msg["text"], "body") : "";
   if (type == "location" && Obj(msg, "location")) {
     const json& loc = msg["location"];
-    return "[Location: " + loc.value("latitude", json(0)).dump() + ", " +
-           loc.value("longitude", json(0)).dump() + "]";
+    return "[Location: " + NumberText(loc, "latitude") + ", " + NumberText(loc, "longitude") + "]";
   }
   if (type == "button" && Obj(msg, "button")) return Str(msg["button"], "text");
   if (type == "interactive" && Obj(msg, "interactive")) {
@@ -88,7 +129,7 @@ InboundMessage NormalizeMessage(const json& msg, const std::map<std::string, std
   m.sender_name = name != names.end() ? name->second : from;
   m.chat_name = m.sender_name;
   m.platform_message_id = Str(msg, "id");
-  m.time = absl::FromUnixSeconds(std::atoll(Str(msg, "timestamp").c_str()));
+  m.time = Timestamp(msg);
   m.text = MessageText(msg, &m);
   if (const json* context = Obj(msg, "context")) m.reply_to_platform_id = Str(*context, "id");
   return m;
@@ -96,43 +137,59 @@ InboundMessage NormalizeMessage(const json& msg, const std::map<std::string, std
 
 WhatsAppStatus NormalizeStatus(const json& s) {
   WhatsAppStatus status{Str(s, "id"), Str(s, "status"), "wa:" + Str(s, "recipient_id"), "",
-                        absl::FromUnixSeconds(std::atoll(Str(s, "timestamp").c_str()))};
-  auto errors = s.find("errors");
-  if (errors != s.end() && errors->is_array() && !errors->empty()) {
+                        Timestamp(s)};
+  const json* errors = Array(s, "errors");
+  if (errors != nullptr && !errors->empty() && errors->front().is_object()) {
     const json& e = errors->front();
-    status.error = e.value("code", json(0)).dump() + ": " + Str(e, "title");
+    status.error = NumberText(e, "code") + ": " + Str(e, "title");
   }
   return status;
 }
 
+// Adds the change's messages and statuses to `batch`, leaving out malformed ones.
 void ParseChange(const json& value, WhatsAppWebhookBatch* batch) {
   std::map<std::string, std::string> names;
-  if (auto contacts = value.find("contacts"); contacts != value.end() && contacts->is_array()) {
+  if (const json* contacts = Array(value, "contacts")) {
     for (const json& c : *contacts) {
-      if (const json* profile = Obj(c, "profile")) names[Str(c, "wa_id")] = Str(*profile, "name");
+      const json* profile = c.is_object() ? Obj(c, "profile") : nullptr;
+      if (profile != nullptr) names[Str(c, "wa_id")] = Str(*profile, "name");
     }
   }
-  if (auto messages = value.find("messages"); messages != value.end() && messages->is_array()) {
+  if (const json* messages = Array(value, "messages")) {
     for (const json& msg : *messages) {
-      InboundMessage m = NormalizeMessage(msg, names);
-      if (!m.text.empty() && !m.platform_message_id.empty()) batch->messages.push_back(m);
+      if (!msg.is_object() || !IsPhoneNumber(Str(msg, "from"))) {
+        batch->skipped.push_back("a message without a sender number");
+        continue;
+      }
+      try {
+        InboundMessage m = NormalizeMessage(msg, names);
+        if (!m.text.empty() && !m.platform_message_id.empty()) batch->messages.push_back(m);
+      } catch (const json::exception& e) {
+        batch->skipped.push_back("message " + Str(msg, "id") + ": " + e.what());
+      }
     }
   }
-  if (auto statuses = value.find("statuses"); statuses != value.end() && statuses->is_array()) {
-    for (const json& s : *statuses) batch->statuses.push_back(NormalizeStatus(s));
+  if (const json* statuses = Array(value, "statuses")) {
+    for (const json& s : *statuses) {
+      if (!s.is_object() || Str(s, "id").empty()) {
+        batch->skipped.push_back("a status without a message id");
+        continue;
+      }
+      batch->statuses.push_back(NormalizeStatus(s));
+    }
   }
 }
 
 absl::StatusOr<WhatsAppWebhookBatch> Parse(const std::string& body) {
-  json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json root = ParseUntrustedJson(body);
   if (!root.is_object() || Str(root, "object") != "whatsapp_business_account") {
     return absl::InvalidArgumentError(
         "parse whatsapp webhook: not a business account notification");
   }
   WhatsAppWebhookBatch batch;
-  for (const json& entry : root.value("entry", json::array())) {
-    for (const json& change : entry.value("changes", json::array())) {
-      if (Str(change, "field") != "messages") continue;
+  for (const json& entry : ArrayOrEmpty(root, "entry")) {
+    for (const json& change : ArrayOrEmpty(entry, "changes")) {
+      if (!change.is_object() || Str(change, "field") != "messages") continue;
       if (const json* value = Obj(change, "value")) ParseChange(*value, &batch);
     }
   }
@@ -243,9 +300,17 @@ HttpReply WhatsAppWebhook::HandleNotification(const std::string& body,
     log->warn("webhook: {}", std::string(batch.status().message()));
     return {400, "not a notification"};
   }
+  for (const std::string& reason : batch->skipped) log->warn("webhook: skipped {}", reason);
   for (const InboundMessage& m : batch->messages) {
     if (Seen(m.platform_message_id)) continue;
     absl::Status status = ingester_->Ingest(m);
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      // The router will never take this message; asking Meta to redeliver would stall the rest.
+      log->error("dropping {} from {}: {}", m.platform_message_id, m.chat_key,
+                 std::string(status.message()));
+      Remember(m.platform_message_id);
+      continue;
+    }
     if (!status.ok()) {
       // Meta redelivers on non-2xx; the messages ingested before stay deduplicated.
       health_->Failed("ingest " + m.platform_message_id + ": " + std::string(status.message()),
