@@ -263,8 +263,7 @@ TEST_F(GatewayWebhookTest, BodiesThatAreNoUpdateAre400AndTheListenerKeepsServing
   EXPECT_EQ(PostUpdate(json::array()), 400);
   EXPECT_EQ(PostUpdate(empty_command), 200);  // plain text, not a crash
   EXPECT_EQ(PostUpdate(update), 200);
-  EXPECT_EQ(IngestedIds(),
-            (std::vector<std::string>{"tg:7311804522#1300", "tg:7311804522#1187"}));
+  EXPECT_EQ(IngestedIds(), (std::vector<std::string>{"tg:7311804522#1300", "tg:7311804522#1187"}));
 }
 
 TEST_F(GatewayWebhookTest, RouterDownIsRetryableAndTheRedeliveryIsIngestedOnce) {
