@@ -54,9 +54,12 @@ struct RouterOptions {
   absl::Duration task_lease = absl::Minutes(40);
   absl::Duration scheduler_poll = absl::Seconds(5);
   absl::Duration outbox_poll = absl::Seconds(5);
+  // Longest reply text the store's outbox accepts; longer replies are cut to fit.
+  int64_t max_reply_bytes = 64 * 1024;
 
   // Reads ASSISTANT_NAME, TZ, MAX_CONCURRENT_AGENTS, CLAWDIE_PROMPT_MAX_MESSAGES,
-  // AGENT_TIMEOUT, IDLE_TIMEOUT, CLAWDIE_ROUTER_ID, CLAWDIE_SCHEDULER_POLL. Errors name the key.
+  // AGENT_TIMEOUT, IDLE_TIMEOUT, CLAWDIE_ROUTER_ID, CLAWDIE_SCHEDULER_POLL and
+  // CLAWDIE_MAX_MESSAGE_BYTES (shared with the store). Errors name the key.
   static absl::StatusOr<RouterOptions> FromConfig(const Config& config);
 };
 
@@ -129,6 +132,7 @@ class Router : public AgentEventHandler {
     int exit_code = -1;                   // (mu_)
     std::string exit_detail;              // (mu_)
     std::string last_output;              // (mu_) for the task run log
+    std::string reply_lost;               // (mu_) why a reply could not be queued, if one
     bool last_seq_flush_pending = false;  // (mu_) an UpdateRun of last_seq is posted
     std::mutex pipe_mu;                   // serialises follow-ups so none is sent twice
   };

@@ -42,6 +42,12 @@ absl::StatusOr<RouterOptions> RouterOptions::FromConfig(const Config& config) {
     return absl::InvalidArgumentError("config CLAWDIE_PROMPT_MAX_MESSAGES: expected 1 to 1000");
   }
   options.prompt_max_messages = static_cast<int>(*cap);
+  absl::StatusOr<int64_t> max_reply = config.GetInt("CLAWDIE_MAX_MESSAGE_BYTES", 64 * 1024);
+  if (!max_reply.ok()) return max_reply.status();
+  if (*max_reply < 1024) {
+    return absl::InvalidArgumentError("config CLAWDIE_MAX_MESSAGE_BYTES: expected at least 1024");
+  }
+  options.max_reply_bytes = *max_reply;
 
   absl::StatusOr<absl::Duration> agent_timeout =
       config.GetDuration("AGENT_TIMEOUT", absl::Minutes(30));

@@ -95,7 +95,7 @@ void Router::OnAgentStreamEnd(int64_t run_id, const absl::Status& status) {
 }
 
 void Router::HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::string& raw) {
-  std::string text = StripInternal(raw);
+  std::string text = FitReply(StripInternal(raw), static_cast<size_t>(options_.max_reply_bytes));
   if (!text.empty()) {
     int64_t seen;
     {
@@ -112,13 +112,20 @@ void Router::HandleOutput(const std::shared_ptr<ActiveRun>& run, const std::stri
       std::lock_guard<std::mutex> lock(mu_);
       run->output_delivered = true;
     } else {
-      // Not in the outbox means not delivered: the run counts as failed before output.
-      Log()->error("group {} run {}: reply lost, outbox: {}", run->folder, run->run_id,
-                   std::string(entry.status().message()));
+      // Not in the outbox means not delivered: the run ends as failed, and is retried when
+      // nothing of it was delivered before.
+      std::string why = "its reply could not be queued: " + std::string(entry.status().message());
+      Log()->error("group {} run {}: {}", run->folder, run->run_id, why);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        run->reply_lost = why;
+      }
+      CloseRun(run, "its reply could not be queued");
+      return;
     }
     std::lock_guard<std::mutex> lock(mu_);
     run->last_output = text;
-    if (entry.ok()) run->answered_seq = std::max(run->answered_seq, seen);
+    run->answered_seq = std::max(run->answered_seq, seen);
   }
   BecomeIdle(run);
 }
@@ -233,6 +240,10 @@ void Router::FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status
       error = std::string(stream_status.message());
     }
     if (!success && error.empty()) error = "the agent ended without a result";
+    if (!run->reply_lost.empty()) {
+      success = false;
+      error = run->reply_lost;
+    }
   }
   if (stopping) {
     // Left unfinished in the store on purpose: the next start re-queues it.

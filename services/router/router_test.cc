@@ -223,6 +223,39 @@ TEST_F(RouterTest, AnIdleAgentGivesItsSlotToAWaitingGroup) {
   EXPECT_FALSE(broker_.last()->closed);
 }
 
+TEST_F(RouterTest, AReplyTheOutboxRefusesFailsTheRunWhichIsRetriedNotCountedAnswered) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy are you there?");
+  FakeRun* run = broker_.last();
+  int64_t run_id = run->run_id;
+  store_.FailOutboxWrites(
+      1, absl::ResourceExhaustedError("store EnqueueOutbox: database or disk is full"));
+  broker_.Output(run, "Yes, here.");
+  EXPECT_TRUE(run->closed);  // the agent is closed, not left idle as if it had answered
+  Finish(run);
+
+  EXPECT_EQ(store_.RunById(run_id).state(), pb::RUN_STATE_PENDING);
+  EXPECT_EQ(store_.Cursor("family"), 0);  // the message is still unanswered
+  executor_.AdvanceBy(absl::Seconds(5));
+  ASSERT_EQ(broker_.start_count(), 2);
+  EXPECT_EQ(broker_.last()->run_id, run_id);
+  broker_.Output(broker_.last(), "Yes, here.");
+  std::vector<pb::OutboxEntry> outbox = store_.Outbox();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].text(), "Yes, here.");
+}
+
+TEST_F(RouterTest, AReplyOverTheOutboxLimitIsCutToFitWithANote) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy write a lot");
+  broker_.Output(broker_.last(), std::string(70000, 'x'));
+  std::vector<pb::OutboxEntry> outbox = store_.Outbox();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].text().size(), 65536u);
+  EXPECT_NE(outbox[0].text().find("[The reply was cut here: it was 70000 bytes"),
+            std::string::npos);
+}
+
 TEST_F(RouterTest, FailureBeforeOutputRetriesAfter5To80SecondsThenGivesUpAndSaysSoOnce) {
   StartRouter();
   Ingest("tg:-100222", "1", "@Andy are you there?");

@@ -210,4 +210,14 @@ std::string StripInternal(const std::string& text) {
   return std::string(TrimSpace(kept));
 }
 
+std::string FitReply(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::string note = "\n\n[The reply was cut here: it was " + std::to_string(text.size()) +
+                     " bytes, over the limit of " + std::to_string(max_bytes) + ".]";
+  size_t keep = max_bytes - note.size();
+  // Back up to the start of a UTF-8 sequence so no character is split.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return text.substr(0, keep) + note;
+}
+
 }  // namespace clawdie::router

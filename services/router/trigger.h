@@ -31,6 +31,11 @@ bool MatchesTrigger(const std::string& text, const std::string& trigger);
 // means there is nothing to deliver.
 std::string StripInternal(const std::string& text);
 
+// Returns `text` when it is at most `max_bytes` long, else its start, cut at a character
+// boundary, followed by a line saying how much was cut, the whole at most `max_bytes`
+// (the store refuses longer outbox entries). `max_bytes` must be at least 256.
+std::string FitReply(const std::string& text, size_t max_bytes);
+
 }  // namespace clawdie::router
 
 #endif  // CLAWDIE_SERVICES_ROUTER_TRIGGER_H_

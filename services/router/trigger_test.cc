@@ -174,5 +174,23 @@ TEST(StripInternalTest, KeepsOtherTextAsIsButTrimmed) {
   EXPECT_EQ(StripInternal(""), "");
 }
 
+TEST(FitReplyTest, KeepsShortRepliesAndCutsLongOnesAtACharacterWithANote) {
+  EXPECT_EQ(FitReply("short", 1024), "short");
+  std::string exact(1024, 'a');
+  EXPECT_EQ(FitReply(exact, 1024), exact);
+
+  std::string cyrillic;
+  for (int i = 0; i < 2000; ++i) cyrillic += "ж";  // two bytes each
+  std::string cut = FitReply(cyrillic, 1001);
+  EXPECT_LE(cut.size(), 1001u);
+  std::string note = "\n\n[The reply was cut here: it was 4000 bytes, over the limit of 1001.]";
+  ASSERT_GT(cut.size(), note.size());
+  EXPECT_EQ(cut.substr(cut.size() - note.size()), note);
+  std::string kept = cut.substr(0, cut.size() - note.size());
+  EXPECT_EQ(kept.size() % 2, 0u);  // whole characters only
+  EXPECT_EQ(cyrillic.compare(0, kept.size(), kept), 0);
+  EXPECT_GE(kept.size(), 1001u - note.size() - 1);
+}
+
 }  // namespace
 }  // namespace clawdie::router

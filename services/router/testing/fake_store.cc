@@ -29,6 +29,12 @@ absl::Status FakeStore::Check(const char* rpc) {
   return absl::UnavailableError(std::string("store ") + rpc + ": connection refused");
 }
 
+void FakeStore::FailOutboxWrites(int count, absl::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  outbox_failures_ = count;
+  outbox_failure_ = std::move(status);
+}
+
 pb::Group FakeStore::AddGroup(const std::string& folder, const std::string& jid, bool is_main,
                               bool requires_trigger, const std::string& timezone) {
   pb::Group group;
@@ -480,6 +486,10 @@ absl::StatusOr<pb::ListTaskRunsResponse> FakeStore::ListTaskRuns(
 absl::StatusOr<pb::OutboxEntry> FakeStore::EnqueueOutbox(const pb::EnqueueOutboxRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status status = Check("EnqueueOutbox"); !status.ok()) return status;
+  if (outbox_failures_ > 0) {
+    --outbox_failures_;
+    return outbox_failure_;
+  }
   pb::OutboxEntry entry = request.entry();
   entry.set_id(next_id_++);
   entry.set_state(pb::OUTBOX_STATE_PENDING);

@@ -70,6 +70,8 @@ class FakeStore : public StoreClient {
   explicit FakeStore(const Clock* clock) : clock_(clock) {}
 
   void SetUnavailable(bool unavailable);
+  // The next `count` outbox writes fail with `status` (e.g. the disk is full).
+  void FailOutboxWrites(int count, absl::Status status);
 
   // Test helpers (no RPC equivalent).
   pb::Group AddGroup(const std::string& folder, const std::string& jid, bool is_main = false,
@@ -129,6 +131,8 @@ class FakeStore : public StoreClient {
   const Clock* clock_;
   std::mutex mu_;
   bool unavailable_ = false;
+  int outbox_failures_ = 0;
+  absl::Status outbox_failure_;
   std::map<std::string, int> calls_;
   int64_t next_seq_ = 1;
   int64_t next_id_ = 1;
