@@ -332,6 +332,10 @@ absl::StatusOr<Schedule> Schedule::Parse(TaskKind kind, const std::string& expre
         return absl::InvalidArgumentError(prefix + "shorter than the minimum of " +
                                           FormatCompactDuration(kMinInterval));
       }
+      if (schedule.interval_ > kMaxInterval) {
+        return absl::InvalidArgumentError(prefix + "longer than the maximum of " +
+                                          FormatCompactDuration(kMaxInterval));
+      }
       return schedule;
     }
     case TaskKind::kOnce: {

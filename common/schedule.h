@@ -40,6 +40,8 @@ std::string FormatCompactDuration(absl::Duration duration);
 
 // The shortest interval a task may have; cron's granularity is a minute too.
 inline constexpr absl::Duration kMinInterval = absl::Minutes(1);
+// The longest: a hundred years keeps every due time far inside what timestamps can hold.
+inline constexpr absl::Duration kMaxInterval = absl::Hours(24 * 36500);
 
 enum class TaskKind { kCron, kInterval, kOnce };
 
@@ -69,7 +71,8 @@ class Schedule {
  public:
   // Validates `expression` for `kind`. `time_zone` is the group's IANA zone;
   // it must be valid for `cron` and for a `once` time without offset, and is
-  // ignored for `interval`. Intervals shorter than kMinInterval are refused.
+  // ignored for `interval`. Intervals shorter than kMinInterval or longer than kMaxInterval
+  // are refused.
   // Returns InvalidArgument with a message for the operator or agent, e.g.
   // `cron "61 * * * *": minute 61 out of range 0-59`.
   static absl::StatusOr<Schedule> Parse(TaskKind kind, const std::string& expression,

@@ -179,6 +179,9 @@ TEST(ScheduleParseTest, RejectsInvalidSchedulesWithTheCause) {
             "interval \"30s\": shorter than the minimum of 1m");
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kInterval, "0", "UTC").status()),
             "interval \"0\": shorter than the minimum of 1m");
+  EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kInterval, "1000000000d", "UTC").status()),
+            "interval \"1000000000d\": longer than the maximum of 36500d");
+  EXPECT_TRUE(Schedule::Parse(TaskKind::kInterval, "36500d", "UTC").ok());
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kInterval, "1x", "UTC").status()),
             "interval \"1x\": unknown unit \"x\" (use d, h, m or s)");
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kOnce, "2026-12-24T09:00", "").status()),
