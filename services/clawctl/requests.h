@@ -18,12 +18,9 @@
 #include "absl/time/time.h"
 #include "clawdie/v1/router.pb.h"
 #include "clawdie/v1/types.pb.h"
+#include "common/chat_key.h"
 
 namespace clawdie::clawctl {
-
-// Checks a chat key `<channel>:<id>` (DESIGN.md §3): `tg:<chat id>[/<topic id>]`,
-// `wa:<digits>` or `local:<name>`. InvalidArgument "chat KEY: cause" otherwise.
-absl::Status ValidateChatKey(const std::string& chat);
 
 // Checks a group folder name: ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ and not "global".
 absl::Status ValidateFolder(const std::string& folder);

@@ -39,7 +39,7 @@ TEST(ValidateFolderTest, FollowsTheFolderRule) {
   EXPECT_FALSE(ValidateFolder("../etc").ok());
   EXPECT_FALSE(ValidateFolder("").ok());
   EXPECT_EQ(ValidateFolder("global").message(),
-            "folder global: reserved for the shared memory folder");
+            "folder global: reserved for the shared memory folder (global)");
 }
 
 TEST(BuildGroupTest, DefaultsTriggerToAssistantNameAndNameToFolder) {

@@ -43,14 +43,14 @@ grpc::Status RouterService::RegisterGroup(grpc::ServerContext*,
   pb::CreateGroupRequest create;
   *create.mutable_group() = request->group();
   pb::Group* group = create.mutable_group();
-  absl::Status folder = ValidateGroupFolder(group->folder());
-  if (!folder.ok()) return ToGrpcStatus(Annotate(folder, "register group"));
   if (group->chat_jid().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("register group: chat_jid is required"));
   }
   if (group->trigger().empty()) group->set_trigger("@" + assistant_name_);
   group->set_requires_trigger(request->has_requires_trigger() ? request->requires_trigger()
                                                               : !group->is_main());
+  absl::Status valid = ValidateGroupSettings(*group);
+  if (!valid.ok()) return ToGrpcStatus(Annotate(valid, "register group"));
   absl::StatusOr<pb::Group> created = store_->CreateGroup(create);
   if (created.ok()) {
     Log()->info("group {} registered for {}{}", created->folder(), created->chat_jid(),
@@ -61,7 +61,22 @@ grpc::Status RouterService::RegisterGroup(grpc::ServerContext*,
 
 grpc::Status RouterService::UpdateGroup(grpc::ServerContext*, const pb::UpdateGroupRequest* request,
                                         pb::Group* response) {
-  return Reply(store_->UpdateGroup(*request), response);
+  pb::UpdateGroupRequest update = *request;
+  pb::Group* group = update.mutable_group();
+  pb::GetGroupRequest lookup;
+  lookup.set_folder(group->folder());
+  absl::StatusOr<pb::Group> current = store_->GetGroup(lookup);
+  if (!current.ok()) return ToGrpcStatus(Annotate(current.status(), "update group"));
+  if (current->is_main() && !group->is_main()) {
+    // Leaving no main group would leave nobody able to administer from a chat.
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        "update group " + group->folder() +
+        ": it is the main group; set is_main to keep it, or unregister it to remove it"));
+  }
+  if (group->trigger().empty()) group->set_trigger(current->trigger());
+  absl::Status valid = ValidateGroupSettings(*group);
+  if (!valid.ok()) return ToGrpcStatus(Annotate(valid, "update group"));
+  return Reply(store_->UpdateGroup(update), response);
 }
 
 grpc::Status RouterService::UnregisterGroup(grpc::ServerContext*,

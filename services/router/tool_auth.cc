@@ -1,9 +1,20 @@
 #include "services/router/tool_auth.h"
 
+#include <algorithm>
 #include <cctype>
+
+#include "common/chat_key.h"
+#include "common/schedule.h"
 
 namespace clawdie::router {
 namespace {
+
+bool EqualsIgnoringCase(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 bool IsFolderChar(char c, bool first) {
   if (std::isalnum(static_cast<unsigned char>(c))) return true;
@@ -51,11 +62,31 @@ absl::Status AuthorizeRegisterGroup(const Caller& caller, const clawdie::v1::Gro
 }
 
 absl::Status ValidateGroupFolder(const std::string& folder) {
-  bool ok = !folder.empty() && folder.size() <= 64 && folder != "global";
+  // Compared without case: on a case-insensitive file system "Global" is the shared folder.
+  bool ok = !folder.empty() && folder.size() <= 64 && !EqualsIgnoringCase(folder, "global");
   for (size_t i = 0; ok && i < folder.size(); ++i) ok = IsFolderChar(folder[i], i == 0);
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError("folder \"" + folder +
                                     "\": expected [A-Za-z0-9][A-Za-z0-9_-]{0,63}, not global");
+}
+
+absl::Status ValidateGroupSettings(const clawdie::v1::Group& group) {
+  if (absl::Status folder = ValidateGroupFolder(group.folder()); !folder.ok()) return folder;
+  if (absl::Status chat = ValidateChatKey(group.chat_jid()); !chat.ok()) return chat;
+  if (!group.timezone().empty()) {
+    absl::StatusOr<absl::TimeZone> zone = LoadZone(group.timezone());
+    if (!zone.ok()) return zone.status();
+  }
+  const google::protobuf::Duration& timeout = group.sandbox().timeout();
+  if (timeout.seconds() < 0 || timeout.nanos() < 0) {
+    return absl::InvalidArgumentError("sandbox timeout of group " + group.folder() +
+                                      ": must not be negative (0 or unset means AGENT_TIMEOUT)");
+  }
+  if (group.requires_trigger() && group.trigger().empty()) {
+    return absl::InvalidArgumentError("group " + group.folder() +
+                                      ": requires a trigger but has none");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace clawdie::router

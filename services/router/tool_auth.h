@@ -39,6 +39,11 @@ absl::Status AuthorizeRegisterGroup(const Caller& caller, const clawdie::v1::Gro
 // the folder otherwise.
 absl::Status ValidateGroupFolder(const std::string& folder);
 
+// A group's settings as registered or updated: a valid folder and chat key, a time zone
+// that is empty or in the database, a sandbox timeout that is not negative, and a trigger
+// when one is required. InvalidArgument naming the setting otherwise.
+absl::Status ValidateGroupSettings(const clawdie::v1::Group& group);
+
 }  // namespace clawdie::router
 
 #endif  // CLAWDIE_SERVICES_ROUTER_TOOL_AUTH_H_

@@ -66,6 +66,35 @@ TEST(ValidateGroupFolderTest, AcceptsTheDocumentedPatternOnly) {
   EXPECT_FALSE(ValidateGroupFolder("_lead").ok());
   EXPECT_FALSE(ValidateGroupFolder("a.b").ok());
   EXPECT_FALSE(ValidateGroupFolder("a/b").ok());
+  EXPECT_FALSE(ValidateGroupFolder("GLOBAL").ok());
+}
+
+TEST(ValidateGroupSettingsTest, RefusesEachBadSettingByName) {
+  clawdie::v1::Group group;
+  group.set_folder("family");
+  group.set_chat_jid("tg:-100222");
+  group.set_trigger("@Andy");
+  group.set_requires_trigger(true);
+  group.set_timezone("Europe/Stockholm");
+  EXPECT_TRUE(ValidateGroupSettings(group).ok());
+
+  clawdie::v1::Group bad = group;
+  bad.set_timezone("Europe/Stokholm");
+  EXPECT_EQ(ValidateGroupSettings(bad).code(), absl::StatusCode::kInvalidArgument);
+  bad = group;
+  bad.set_chat_jid("tg:abc");
+  EXPECT_EQ(ValidateGroupSettings(bad).message(),
+            "chat tg:abc: a Telegram chat id is a decimal number, e.g. tg:-1002291837465");
+  bad = group;
+  bad.mutable_sandbox()->mutable_timeout()->set_seconds(-5);
+  EXPECT_EQ(ValidateGroupSettings(bad).message(),
+            "sandbox timeout of group family: must not be negative (0 or unset means "
+            "AGENT_TIMEOUT)");
+  bad = group;
+  bad.set_trigger("");
+  EXPECT_EQ(ValidateGroupSettings(bad).message(), "group family: requires a trigger but has none");
+  bad.set_requires_trigger(false);
+  EXPECT_TRUE(ValidateGroupSettings(bad).ok());
 }
 
 }  // namespace

@@ -249,6 +249,9 @@ absl::StatusOr<std::string> ToolHandler::RegisterGroup(const Caller& caller, con
   group->set_is_main(input.Bool("is_main").value_or(false));
   absl::Status allowed = AuthorizeRegisterGroup(caller, *group);
   if (!allowed.ok()) return allowed;
+  if (absl::Status valid = ValidateGroupSettings(*group); !valid.ok()) {
+    return Annotate(valid, "register_group");
+  }
 
   absl::StatusOr<pb::Group> created = store_->CreateGroup(request);
   if (!created.ok()) return created.status();

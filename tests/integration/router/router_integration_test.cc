@@ -252,6 +252,68 @@ TEST_F(RouterIntegrationTest, AMessageBecomesARunWhoseReplyIsDeliveredFromTheOut
   EXPECT_EQ(outbox.entries_size(), 0);
 }
 
+TEST_F(RouterIntegrationTest, GroupSettingsAreCheckedWhenRegisteredAndUpdated) {
+  StartRouter("1s");
+  auto register_group = [&](const std::string& chat, const std::string& folder,
+                            const std::string& zone, int64_t timeout_seconds) {
+    v1::RegisterGroupRequest request;
+    request.mutable_group()->set_chat_jid(chat);
+    request.mutable_group()->set_folder(folder);
+    request.mutable_group()->set_timezone(zone);
+    request.mutable_group()->mutable_sandbox()->mutable_timeout()->set_seconds(timeout_seconds);
+    grpc::ClientContext context;
+    v1::Group group;
+    return router_stub_->RegisterGroup(&context, request, &group);
+  };
+  grpc::Status zone = register_group("local:bob", "bob", "Europe/Berln", 0);
+  EXPECT_EQ(zone.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(zone.error_message().find("time zone \"Europe/Berln\""), std::string::npos)
+      << zone.error_message();
+  EXPECT_EQ(register_group("local:../../x", "bob", "", 0).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(register_group("local:bob", "bob", "", -5).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(register_group("local:bob", "Global", "", 0).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(register_group("local:bob", "bob", "Europe/Berlin", 0).ok());
+
+  // An update is checked the same way; an empty trigger keeps the current one.
+  v1::UpdateGroupRequest update;
+  update.mutable_group()->set_chat_jid("local:bob");
+  update.mutable_group()->set_folder("bob");
+  update.mutable_group()->set_requires_trigger(true);
+  update.mutable_group()->set_timezone("../../../etc/passwd");
+  grpc::ClientContext bad_context;
+  v1::Group updated;
+  EXPECT_EQ(router_stub_->UpdateGroup(&bad_context, update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  update.mutable_group()->set_timezone("Asia/Tokyo");
+  grpc::ClientContext context;
+  ASSERT_TRUE(router_stub_->UpdateGroup(&context, update, &updated).ok());
+  EXPECT_EQ(updated.trigger(), "@Andy");
+  EXPECT_EQ(updated.timezone(), "Asia/Tokyo");
+}
+
+TEST_F(RouterIntegrationTest, TheMainGroupIsNotDemotedByAnUpdate) {
+  StartRouter("1s");
+  v1::RegisterGroupRequest request;
+  request.mutable_group()->set_chat_jid("local:me");
+  request.mutable_group()->set_folder("main");
+  request.mutable_group()->set_is_main(true);
+  grpc::ClientContext register_context;
+  v1::Group group;
+  ASSERT_TRUE(router_stub_->RegisterGroup(&register_context, request, &group).ok());
+
+  v1::UpdateGroupRequest update;
+  *update.mutable_group() = group;
+  update.mutable_group()->set_is_main(false);
+  grpc::ClientContext context;
+  v1::Group updated;
+  grpc::Status status = router_stub_->UpdateGroup(&context, update, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("it is the main group"), std::string::npos);
+}
+
 TEST_F(RouterIntegrationTest, HealthIsNotServingWhileTheStoreIsDown) {
   StartRouter("1s");
   store_process_.Signal(SIGKILL);
