@@ -124,6 +124,12 @@ class FakeGateway : public v1::Gateway::Service {
     int count = 0;
     while (stream->Read(&request)) {
       if (request.text().empty()) continue;
+      if (request.text().size() > 100) {
+        // As the gateway ends the stream when the router refuses a message.
+        return grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            "ingest local:" + request.as() + ": message.text: over the limit of 100 bytes");
+      }
       v1::LocalChatEvent ack;
       ack.set_ack_platform_message_id("local-" + std::to_string(++count));
       stream->Write(ack);
@@ -359,6 +365,14 @@ TEST_F(ClawctlServersTest, SendWaitPrintsTheReplyFromTheLocalChat) {
   Result result = Run({"send", "--chat", "local:alice", "hello there", "--wait", "--settle", "1s"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "echo from alice: hello there\n");
+}
+
+TEST_F(ClawctlServersTest, SendToALocalChatReportsWhyTheGatewayRefusedIt) {
+  router_service_.AddGroup("local:alice", "alice");
+  Result result = Run({"send", "--chat", "local:alice", std::string(200, 'x'), "--wait"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("message.text: over the limit of 100 bytes"), std::string::npos)
+      << result.err;
 }
 
 TEST_F(ClawctlServersTest, SendWaitToALocalChatThatIsNotAGroupFailsAtOnce) {
