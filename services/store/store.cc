@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <future>
 
 #include "common/logging.h"
@@ -142,12 +144,41 @@ void Store::RequeueFront(std::deque<std::shared_ptr<WriteJob>>& batch, size_t ke
   }
 }
 
+namespace {
+
+// The directory of `path` resolved through symlinks, followed by its last component.
+std::string ResolvedParent(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  char resolved[PATH_MAX];
+  if (realpath(dir.c_str(), resolved) == nullptr) return path;
+  return std::string(resolved) + path.substr(slash);
+}
+
+// True when `path` is the database at `db_path` or its -journal, -wal or -shm file.
+bool IsDatabaseFile(const std::string& path, const std::string& db_path) {
+  std::string target = ResolvedParent(path);
+  std::string db = ResolvedParent(db_path);
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    if (target == db + suffix) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::BackupResponse> Store::Backup(const v1::BackupRequest& req) {
   if (req.path().empty() || req.path()[0] != '/') {
     return absl::InvalidArgumentError("path: must be an absolute file path");
   }
   if (access(req.path().c_str(), F_OK) == 0) {
     return absl::AlreadyExistsError("backup " + req.path() + ": file exists");
+  }
+  if (IsDatabaseFile(req.path(), writer_db_->path())) {
+    // SQLite would take a file named like the database's journal for its own and delete it.
+    return absl::InvalidArgumentError("backup " + req.path() +
+                                      ": names the database or one of its journal files; "
+                                      "choose another name");
   }
 
   // VACUUM INTO copies one consistent snapshot; writers continue meanwhile.
@@ -156,7 +187,11 @@ absl::StatusOr<v1::BackupResponse> Store::Backup(const v1::BackupRequest& req) {
   absl::StatusOr<Statement> vacuum = (*source)->Prepare("VACUUM INTO ?");
   if (!vacuum.ok()) return vacuum.status();
   absl::Status status = vacuum->Bind(1, req.path()).Run();
-  if (!status.ok()) return Annotate(status, "backup " + req.path());
+  if (!status.ok()) {
+    // A partial file would look like a (smaller) good backup and block the retry.
+    unlink(req.path().c_str());
+    return Annotate(status, "backup " + req.path());
+  }
 
   absl::StatusOr<std::unique_ptr<Database>> copy = Database::Open(req.path());
   if (!copy.ok()) return copy.status();

@@ -1,6 +1,9 @@
 #include "services/store/store.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include "gtest/gtest.h"
 #include "services/store/rows.h"
@@ -627,6 +630,42 @@ TEST_F(StoreTest, BackupContainsCommittedMessagesAndRefusesExistingPath) {
   EXPECT_EQ(store_->Backup(req).status().code(), absl::StatusCode::kAlreadyExists);
   req.set_path("relative.db");
   EXPECT_EQ(store_->Backup(req).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, BackupRefusesTheDatabasesOwnFileNames) {
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    v1::BackupRequest req;
+    req.set_path(dir_ + "/clawdie.db" + suffix);
+    if (access(req.path().c_str(), F_OK) == 0) continue;  // exists: refused as such already
+    absl::StatusOr<v1::BackupResponse> backup = store_->Backup(req);
+    EXPECT_EQ(backup.status().code(), absl::StatusCode::kInvalidArgument) << suffix;
+    EXPECT_NE(access(req.path().c_str(), F_OK), 0) << suffix;
+  }
+  v1::BackupRequest via_dot;
+  via_dot.set_path(dir_ + "/./clawdie.db-journal");
+  EXPECT_EQ(store_->Backup(via_dot).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, AFailedBackupLeavesNoFileBehind) {
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->AppendMessage(Msg("tg:1", std::to_string(i), std::string(500, 'x'))).ok());
+  }
+  v1::BackupRequest req;
+  req.set_path(dir_ + "/backup.db");
+  // A file size limit makes the copy fail part way, as a full disk would.
+  rlimit before;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  sighandler_t previous = signal(SIGXFSZ, SIG_IGN);
+  rlimit small = before;
+  small.rlim_cur = 8192;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  absl::StatusOr<v1::BackupResponse> backup = store_->Backup(req);
+  setrlimit(RLIMIT_FSIZE, &before);
+  signal(SIGXFSZ, previous);
+
+  EXPECT_FALSE(backup.ok());
+  EXPECT_NE(access(req.path().c_str(), F_OK), 0) << "a partial backup was left behind";
+  ASSERT_TRUE(store_->Backup(req).ok());  // the retry is not blocked
 }
 
 TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
