@@ -103,6 +103,33 @@ class FakeBroker : public v1::Broker::Service {
     response->set_model_key_present(true);
     return grpc::Status::OK;
   }
+
+  grpc::Status ListSandboxes(grpc::ServerContext*, const v1::ListSandboxesRequest*,
+                             v1::ListSandboxesResponse* response) override {
+    v1::Sandbox* sandbox = response->add_sandboxes();
+    sandbox->set_run_id("14-1796403020225");
+    sandbox->set_group_folder("main");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status KillSandbox(grpc::ServerContext*, const v1::KillSandboxRequest* request,
+                           v1::KillSandboxResponse*) override {
+    if (request->run_id() != "14-1796403020225") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "kill sandbox: no such live run");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    killed_.push_back(request->run_id());
+    return grpc::Status::OK;
+  }
+
+  std::vector<std::string> killed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return killed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> killed_;
 };
 
 // Acknowledges each message of the local chat and answers "echo: <text>" as "local:<as>".
@@ -365,6 +392,21 @@ TEST_F(ClawctlServersTest, SendWaitPrintsTheReplyFromTheLocalChat) {
   Result result = Run({"send", "--chat", "local:alice", "hello there", "--wait", "--settle", "1s"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "echo from alice: hello there\n");
+}
+
+TEST_F(ClawctlServersTest, KillTakesTheRunIdThatRunsShowsOrTheBrokersId) {
+  Result by_run = Run({"kill", "14"});
+  EXPECT_EQ(by_run.exit_code, 0) << by_run.err;
+  EXPECT_EQ(by_run.out, "killed the sandbox of run 14-1796403020225\n");
+  Result by_sandbox = Run({"kill", "14-1796403020225"});
+  EXPECT_EQ(by_sandbox.exit_code, 0) << by_sandbox.err;
+  EXPECT_EQ(broker_service_.killed(),
+            (std::vector<std::string>{"14-1796403020225", "14-1796403020225"}));
+
+  Result unknown = Run({"kill", "1"});  // not "14": a prefix of the number is no match
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err, "clawctl: kill 1: no live sandbox for this run (see clawctl sandboxes)\n");
+  EXPECT_EQ(Run({"kill", ""}).exit_code, 1);
 }
 
 TEST_F(ClawctlServersTest, SendToALocalChatReportsWhyTheGatewayRefusedIt) {

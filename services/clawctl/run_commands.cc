@@ -78,17 +78,40 @@ absl::Status ListSandboxes(Session* session) {
                      "no live sandboxes");
 }
 
+// The broker's id of run `run`'s live sandbox. `clawctl runs` shows the router's run id
+// ("4"), `clawctl sandboxes` the broker's ("4-1796403020225", one per attempt); either names
+// the run here.
+absl::StatusOr<std::string> SandboxRunId(Session* session, v1::Broker::Stub* stub,
+                                         const std::string& run) {
+  if (run.find('-') != std::string::npos) return run;
+  grpc::ClientContext context;
+  session->Prepare(&context);
+  v1::ListSandboxesResponse sandboxes;
+  grpc::Status status = stub->ListSandboxes(&context, v1::ListSandboxesRequest(), &sandboxes);
+  if (!status.ok()) return session->CallError("kill " + run, "broker", status);
+  for (const v1::Sandbox& sandbox : sandboxes.sandboxes()) {
+    if (sandbox.run_id() == run || sandbox.run_id().rfind(run + "-", 0) == 0) {
+      return sandbox.run_id();
+    }
+  }
+  return absl::NotFoundError("kill " + run + ": no live sandbox for this run (see clawctl " +
+                             "sandboxes)");
+}
+
 absl::Status Kill(Session* session, const std::string& run) {
+  if (run.empty()) return absl::InvalidArgumentError("kill: give a run id (see clawctl runs)");
   auto stub = session->Stub<v1::Broker>("broker");
   if (!stub.ok()) return stub.status();
+  absl::StatusOr<std::string> sandbox_run = SandboxRunId(session, stub->get(), run);
+  if (!sandbox_run.ok()) return sandbox_run.status();
   grpc::ClientContext context;
   session->Prepare(&context);
   v1::KillSandboxRequest request;
-  request.set_run_id(run);
+  request.set_run_id(*sandbox_run);
   v1::KillSandboxResponse response;
   grpc::Status status = (*stub)->KillSandbox(&context, request, &response);
   if (!status.ok()) return session->CallError("kill " + run, "broker", status);
-  return PrintDone(session, response, "killed the sandbox of run " + run);
+  return PrintDone(session, response, "killed the sandbox of run " + *sandbox_run);
 }
 
 // The store writes the copy itself, so a relative path is made absolute here, where the
