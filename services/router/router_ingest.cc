@@ -19,6 +19,15 @@ absl::StatusOr<pb::IngestResponse> Router::Ingest(const pb::IngestRequest& reque
   }
   pb::AppendMessageRequest append;
   *append.mutable_message() = message;
+  // A time no clock could have given (before 2000, or over a day ahead) would show as
+  // nonsense in prompts and break JSON listings: the message gets the time it arrived.
+  absl::Time now = clock_->Now();
+  absl::Time sent = absl::FromUnixSeconds(message.time().seconds());
+  if (!message.has_time() || sent < absl::FromUnixSeconds(946684800) ||
+      sent > now + absl::Hours(24)) {
+    append.mutable_message()->mutable_time()->set_seconds(absl::ToUnixSeconds(now));
+    append.mutable_message()->mutable_time()->set_nanos(0);
+  }
   if (request.has_chat()) {
     *append.mutable_chat() = request.chat();
     if (append.chat().jid().empty()) append.mutable_chat()->set_jid(message.chat_jid());

@@ -1,6 +1,9 @@
 // How Ingest talks to the store: a message that starts its group's run records the run in
 // its own store call, a stale group never starts a run its settings would not, and
 // follow-ups travel with the append unless its listing falls short.
+#include <iterator>
+#include <map>
+
 #include "services/router/group_cache.h"
 #include "services/router/router.h"
 #include "services/router/testing/router_fixture.h"
@@ -45,6 +48,30 @@ TEST_F(RouterIngestTest, AMessageThatStartsARunRecordsItInItsOwnStoreCall) {
   EXPECT_EQ(store_.CallCount("AppendMessage"), 1);
   EXPECT_EQ(store_.CallCount("BeginMessageRun"), 0);
   EXPECT_EQ(store_.Runs().size(), 1u);
+}
+
+TEST_F(RouterIngestTest, AnImplausibleMessageTimeBecomesTheTimeItArrived) {
+  StartRouter();
+  const int64_t sent_times[] = {-37868342400, 99999999999, 0, kStart - 3600};
+  for (size_t i = 0; i < std::size(sent_times); ++i) {
+    pb::IngestRequest request = Request("tg:-100999", std::to_string(i), "hi");
+    request.mutable_message()->mutable_time()->set_seconds(sent_times[i]);
+    ASSERT_TRUE(router_->Ingest(request).ok());
+  }
+  pb::ListMessagesRequest list;
+  list.set_chat_jid("tg:-100999");
+  list.set_limit(10);
+  absl::StatusOr<pb::ListMessagesResponse> stored = store_.ListMessages(list);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->messages_size(), 4);
+  int64_t now = absl::ToUnixSeconds(clock_.Now());
+  std::map<std::string, int64_t> times;
+  for (const pb::Message& m : stored->messages())
+    times[m.platform_message_id()] = m.time().seconds();
+  EXPECT_EQ(times["0"], now);
+  EXPECT_EQ(times["1"], now);
+  EXPECT_EQ(times["2"], now);
+  EXPECT_EQ(times["3"], kStart - 3600);  // a plausible time is kept
 }
 
 TEST_F(RouterIngestTest, AGroupChangedSinceItWasCachedNeverStartsARunItWouldNot) {
