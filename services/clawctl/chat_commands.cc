@@ -78,7 +78,11 @@ absl::StatusOr<std::string> AwaitAck(Session* session, LocalChatStream* stream,
   absl::Time deadline = absl::Now() + session->timeout();
   while (true) {
     auto event = stream->Next(deadline);
-    if (!event.ok()) return Annotate(event.status(), "send " + chat);
+    if (!event.ok()) {
+      // The gateway's final status says why it ended the stream (e.g. the store's limit).
+      absl::Status ended = stream->Close();
+      return Annotate(ended.ok() ? event.status() : ended, "send " + chat);
+    }
     if (!event->has_value()) {
       return absl::DeadlineExceededError("send " + chat +
                                          ": the gateway did not acknowledge "
@@ -246,6 +250,7 @@ absl::Status SendIngest(Session* session, const SendArgs& args, const ReplyWait&
 absl::Status Send(Session* session, const SendArgs& args) {
   if (absl::Status valid = ValidateChatKey(args.chat); !valid.ok()) return valid;
   if (args.text.empty()) return absl::InvalidArgumentError("send: TEXT must not be empty");
+  if (absl::Status text = ValidateText(args.text); !text.ok()) return Annotate(text, "send");
   absl::StatusOr<ReplyWait> wait = ParseReplyWait(args);
   if (!wait.ok()) return wait.status();
   if (!LocalChatName(args.chat).empty()) return SendLocal(session, args, *wait);
@@ -285,7 +290,14 @@ absl::Status Chat(Session* session, const std::string& as) {
   }
   absl::Status status;
   for (std::string line; status.ok() && std::getline(session->in(), line);) {
-    if (!line.empty()) status = stream.Send(line);
+    if (line.empty()) continue;
+    if (absl::Status text = ValidateText(line); !text.ok()) {
+      // One garbled line is not worth ending the chat for.
+      std::lock_guard<std::mutex> lock(out_mutex);
+      std::cerr << "clawctl: not sent: " << text.message() << std::endl;
+      continue;
+    }
+    status = stream.Send(line);
   }
   absl::Status closed = stream.Close();
   printer.join();

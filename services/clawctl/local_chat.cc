@@ -39,10 +39,6 @@ absl::StatusOr<std::optional<v1::LocalChatEvent>> LocalChatStream::Next(absl::Ti
     return event;
   }
   if (!ended_) return std::nullopt;
-  lock.unlock();
-  // The gateway's final status says why (e.g. the store refused the message).
-  absl::Status ended = Close();
-  if (!ended.ok()) return ended;
   return absl::UnavailableError("local chat local:" + name_ + ": the gateway ended the stream");
 }
 

@@ -37,9 +37,8 @@ class LocalChatStream {
   // Sends `text` as a message typed in the chat. Unavailable when the stream is closed.
   absl::Status Send(const std::string& text);
 
-  // The next event, or nothing when `deadline` passed first. Once the gateway ended the
-  // stream and every event was taken: the gateway's error status (e.g. INVALID_ARGUMENT
-  // naming the store's limit), or Unavailable when it ended without one.
+  // The next event, or nothing when `deadline` passed first. Unavailable once the gateway
+  // ended the stream and every event was taken (Close then tells why).
   absl::StatusOr<std::optional<v1::LocalChatEvent>> Next(absl::Time deadline);
 
   // Ends the stream and joins the reader (idempotent; call from the Send thread). Returns

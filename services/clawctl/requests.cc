@@ -107,6 +107,34 @@ v1::Channel ChannelOf(const std::string& chat) {
 
 }  // namespace
 
+absl::Status ValidateText(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t length = lead < 0x80           ? 1
+                    : (lead >> 5) == 0x6  ? 2
+                    : (lead >> 4) == 0xE  ? 3
+                    : (lead >> 3) == 0x1E ? 4
+                                          : 0;
+    bool ok = length > 0 && i + length <= text.size();
+    char32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; ok && k < length; ++k) {
+      unsigned char next = static_cast<unsigned char>(text[i + k]);
+      ok = (next & 0xC0) == 0x80;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // No overlong forms, surrogates or code points past U+10FFFF.
+    static constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = ok && code >= kSmallest[length] && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
+    if (!ok) {
+      return absl::InvalidArgumentError("text: not valid UTF-8 (byte " + std::to_string(i) +
+                                        "); send text in UTF-8");
+    }
+    i += length;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateFolder(const std::string& folder) {
   static const std::regex kFolder("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
   if (!std::regex_match(folder, kFolder)) {

@@ -22,6 +22,10 @@
 
 namespace clawdie::clawctl {
 
+// Checks that a message text is valid UTF-8, as every text field on the wire must be.
+// InvalidArgument naming the first bad byte's offset otherwise.
+absl::Status ValidateText(const std::string& text);
+
 // Checks a group folder name: ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ and not "global".
 absl::Status ValidateFolder(const std::string& folder);
 

@@ -182,5 +182,15 @@ TEST(LocalChatNameTest, ReturnsNameOnlyForLocalChats) {
   EXPECT_EQ(LocalChatName("tg:-100"), "");
 }
 
+TEST(ValidateTextTest, AcceptsUtf8AndNamesTheFirstBadByte) {
+  EXPECT_TRUE(ValidateText("hello ж 🎉").ok());
+  EXPECT_EQ(ValidateText("@Andy bad\xff\xfe").message(),
+            "text: not valid UTF-8 (byte 9); send text in UTF-8");
+  EXPECT_FALSE(ValidateText("\xc0\xaf").ok());          // overlong '/'
+  EXPECT_FALSE(ValidateText("\xed\xa0\x80").ok());      // a surrogate
+  EXPECT_FALSE(ValidateText("\xf4\x90\x80\x80").ok());  // past U+10FFFF
+  EXPECT_FALSE(ValidateText("ab\xe2\x82").ok());        // cut short
+}
+
 }  // namespace
 }  // namespace clawdie::clawctl
