@@ -34,8 +34,12 @@ absl::StatusOr<Config> LoadServiceConfig(const std::string& name, const ServiceF
   std::string log_dir = config->GetString("CLAWDIE_LOG_DIR");
   if (!log_dir.empty()) logging.file = log_dir + "/" + name + ".log";
   absl::Status status = InitLogging(logging);
-  if (!status.ok())
-    return absl::InvalidArgumentError("config LOG_LEVEL: " + std::string(status.message()));
+  if (!status.ok()) {
+    // Either the level names or the log file can be at fault; the message says which.
+    const char* keys = log_dir.empty() ? "LOG_LEVEL" : "LOG_LEVEL / CLAWDIE_LOG_DIR";
+    return absl::InvalidArgumentError(std::string("config ") + keys + ": " +
+                                      std::string(status.message()));
+  }
 
   auto log = GetLogger(name);
   log->info("clawdie-{} {} starting (config {})", name, ClawdieVersion(),
