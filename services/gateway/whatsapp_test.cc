@@ -96,6 +96,10 @@ TEST_F(WhatsAppWebhookTest, VerificationWithWrongTokenIsRefused) {
   auto res = client_->Get("/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 403);
+  std::string token = Fixture()["verify_token"];
+  auto no_challenge = client_->Get("/webhook?hub.mode=subscribe&hub.verify_token=" + token);
+  ASSERT_TRUE(no_challenge);
+  EXPECT_EQ(no_challenge->status, 400);
 }
 
 TEST_F(WhatsAppWebhookTest, TextMessageIsIngestedOnce) {

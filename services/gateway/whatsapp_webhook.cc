@@ -270,7 +270,11 @@ HttpReply WhatsAppWebhook::HandleVerification(const std::string& mode, const std
                                               const std::string& challenge) const {
   bool token_ok = !verify_token_.empty() && token.size() == verify_token_.size() &&
                   CRYPTO_memcmp(token.data(), verify_token_.data(), token.size()) == 0;
-  if (mode != "subscribe" || !token_ok) return {403, "verification refused"};
+  if (mode != "subscribe" || !token_ok) {
+    GetLogger("whatsapp")->warn("webhook verification refused: wrong hub.mode or hub.verify_token");
+    return {403, "verification refused"};
+  }
+  if (challenge.empty()) return {400, "hub.challenge missing"};
   return {200, challenge};
 }
 
