@@ -17,9 +17,11 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -194,6 +196,15 @@ class Router : public AgentEventHandler {
   void BecomeIdle(const std::shared_ptr<ActiveRun>& run);
   void CloseRun(const std::shared_ptr<ActiveRun>& run, const char* why);
   void FinishRun(const std::shared_ptr<ActiveRun>& run, const absl::Status& stream_status);
+  // Runs `writes` in order (a cursor move, a final run state: idempotent, nothing later
+  // overrides them); while one fails with an error the store may get over, it and the rest
+  // are tried again after 1 s, 2 s, ... up to 60 s apart, about ten minutes in all. Without
+  // this a store away when a run ends would leave the run `running` until a restart.
+  using StoreWrite = std::function<absl::Status()>;
+  void WriteUntilStored(std::vector<StoreWrite> writes, std::string what, int attempt = 1);
+  // The cursor move (when `advance` is set) and final state of a finished run, in order.
+  void StoreRunEnd(const std::shared_ptr<ActiveRun>& run,
+                   std::optional<pb::AdvanceCursorRequest> advance, pb::UpdateRunRequest update);
   Next FinishMessageRun(const std::shared_ptr<ActiveRun>& run, bool success,
                         const std::string& error, absl::Duration* delay);
   Next FinishTaskRun(const std::shared_ptr<ActiveRun>& run, bool success, const std::string& error);

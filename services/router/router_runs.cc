@@ -26,6 +26,47 @@ void LogIfFailed(const absl::Status& status, const std::string& folder, int64_t 
 
 }  // namespace
 
+void Router::WriteUntilStored(std::vector<StoreWrite> writes, std::string what, int attempt) {
+  constexpr int kAttempts = 15;
+  while (!writes.empty()) {
+    absl::Status status = writes.front()();
+    if (status.ok()) {
+      writes.erase(writes.begin());
+      continue;
+    }
+    bool may_pass = absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+                    absl::IsResourceExhausted(status) || absl::IsAborted(status);
+    if (!may_pass || attempt >= kAttempts) {
+      Log()->error("{}: {}{}", what, std::string(status.message()),
+                   may_pass ? " (giving up; a router restart settles the run)" : "");
+      return;
+    }
+    absl::Duration wait = std::min(absl::Seconds(1 << std::min(attempt - 1, 6)), absl::Seconds(60));
+    Log()->warn("{}: {}; trying again in {}", what, std::string(status.message()),
+                absl::FormatDuration(wait));
+    executor_->PostAt(clock_->Now() + wait,
+                      [this, writes = std::move(writes), what = std::move(what), attempt] {
+                        WriteUntilStored(writes, what, attempt + 1);
+                      });
+    return;
+  }
+  if (attempt > 1) Log()->info("{}: stored after {} attempts", what, attempt);
+}
+
+void Router::StoreRunEnd(const std::shared_ptr<ActiveRun>& run,
+                         std::optional<pb::AdvanceCursorRequest> advance,
+                         pb::UpdateRunRequest update) {
+  std::vector<StoreWrite> writes;
+  if (advance.has_value()) {
+    writes.push_back(
+        [this, advance = *advance] { return store_->AdvanceCursor(advance).status(); });
+  }
+  writes.push_back(
+      [this, update = std::move(update)] { return store_->UpdateRun(update).status(); });
+  WriteUntilStored(std::move(writes), "group " + run->folder + " run " +
+                                          std::to_string(run->run_id) + ": record its end");
+}
+
 std::shared_ptr<Router::ActiveRun> Router::FindRun(int64_t run_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = runs_.find(run_id);
@@ -294,10 +335,9 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
       set.set_session_id(session);
       LogIfFailed(store_->SetSession(set).status(), run->folder, run->run_id);
     }
-    LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
     update.set_state(pb::RUN_STATE_SUCCEEDED);
     update.set_session_id(session);
-    LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
+    StoreRunEnd(run, advance, std::move(update));
     std::lock_guard<std::mutex> lock(mu_);
     retries_.erase(run->folder);
     return Next::kDone;
@@ -325,9 +365,8 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
     // saw before its latest reply counts as answered; follow-ups piped after that reply got
     // none, so they stay after the cursor and a new run answers them.
     advance.set_seq(answered_seq);
-    LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
     update.set_state(pb::RUN_STATE_FAILED);
-    LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
+    StoreRunEnd(run, advance, std::move(update));
     if (last_seq > answered_seq) {
       Log()->warn(
           "group {} run {}: failed before answering messages up to seq {}; a new run "
@@ -355,7 +394,7 @@ Router::Next Router::FinishMessageRun(const std::shared_ptr<ActiveRun>& run, boo
   }
 
   update.set_state(pb::RUN_STATE_ABANDONED);
-  LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
+  StoreRunEnd(run, std::nullopt, std::move(update));
   Log()->warn("group {} run {}: given up after {} attempts: {}", run->folder, run->run_id, failures,
               error);
   LogIfFailed(deliverer_.Enqueue(run->chat_jid, GiveUpText(failures), run->run_id).status(),
@@ -398,22 +437,22 @@ Router::Next Router::FinishTaskRun(const std::shared_ptr<ActiveRun>& run, bool s
     return Next::kRetryNow;
   }
 
-  update.set_state(success ? pb::RUN_STATE_SUCCEEDED : pb::RUN_STATE_FAILED);
-  // An isolated task's session is its own; only group-mode runs continue the group's session.
-  if (success && group_mode) update.set_session_id(session);
-  LogIfFailed(store_->UpdateRun(update).status(), run->folder, run->run_id);
   if (success && group_mode && !session.empty()) {
     pb::SetSessionRequest set;
     set.set_group_folder(run->folder);
     set.set_session_id(session);
     LogIfFailed(store_->SetSession(set).status(), run->folder, run->run_id);
   }
+  std::optional<pb::AdvanceCursorRequest> advance;
   if ((success || delivered) && last_seq > run->initial_cursor) {
-    pb::AdvanceCursorRequest advance;
-    advance.set_group_folder(run->folder);
-    advance.set_seq(last_seq);
-    LogIfFailed(store_->AdvanceCursor(advance).status(), run->folder, run->run_id);
+    advance.emplace();
+    advance->set_group_folder(run->folder);
+    advance->set_seq(last_seq);
   }
+  update.set_state(success ? pb::RUN_STATE_SUCCEEDED : pb::RUN_STATE_FAILED);
+  // An isolated task's session is its own; only group-mode runs continue the group's session.
+  if (success && group_mode) update.set_session_id(session);
+  StoreRunEnd(run, std::move(advance), std::move(update));
 
   pb::CompleteTaskRunRequest complete;
   complete.set_task_id(work.task.id());

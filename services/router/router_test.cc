@@ -256,6 +256,28 @@ TEST_F(RouterTest, AReplyOverTheOutboxLimitIsCutToFitWithANote) {
             std::string::npos);
 }
 
+TEST_F(RouterTest, AStoreAwayWhenARunFinishesNeitherRepeatsItsMessagesNorLeavesItRunning) {
+  StartRouter();
+  Ingest("tg:-100222", "1", "@Andy plan dinner");
+  FakeRun* run = broker_.last();
+  int64_t run_id = run->run_id;
+  broker_.Output(run, "Pasta.");
+  store_.SetUnavailable(true);  // the cursor, session and run record cannot be written
+  Finish(run);
+  store_.SetUnavailable(false);
+
+  // The next run starts after what the reply answered.
+  Ingest("tg:-100222", "2", "@Andy and dessert?");
+  ASSERT_EQ(broker_.start_count(), 2);
+  EXPECT_EQ(Prompt(broker_.last()).find("plan dinner"), std::string::npos)
+      << Prompt(broker_.last());
+  EXPECT_NE(Prompt(broker_.last()).find("and dessert?"), std::string::npos);
+
+  // The finished run's record is written once the store is back.
+  executor_.AdvanceBy(absl::Seconds(2));
+  EXPECT_EQ(store_.RunById(run_id).state(), pb::RUN_STATE_SUCCEEDED);
+}
+
 TEST_F(RouterTest, FailureBeforeOutputRetriesAfter5To80SecondsThenGivesUpAndSaysSoOnce) {
   StartRouter();
   Ingest("tg:-100222", "1", "@Andy are you there?");

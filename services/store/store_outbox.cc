@@ -123,6 +123,15 @@ absl::StatusOr<v1::OutboxEntry> Store::EnqueueOutbox(const v1::EnqueueOutboxRequ
       answered->Bind(1, req.run_answered_seq()).Bind(2, e.run_id());
       s = answered->Run();
       if (!s.ok()) return s;
+      // The messages the reply answers are answered from this commit on, even if the
+      // router's own cursor update after the run never arrives (store away, disk full).
+      absl::StatusOr<Statement> cursor = db.Prepare(
+          "INSERT INTO cursors (group_folder, seq) SELECT group_folder, ?1 FROM runs "
+          "WHERE id = ?2 ON CONFLICT (group_folder) DO UPDATE SET seq = MAX(seq, ?1)");
+      if (!cursor.ok()) return cursor.status();
+      cursor->Bind(1, req.run_answered_seq()).Bind(2, e.run_id());
+      s = cursor->Run();
+      if (!s.ok()) return s;
     }
     absl::StatusOr<v1::OutboxEntry> read = QueryOutbox(db, entry_id);
     if (read.ok()) created = *read;

@@ -504,11 +504,16 @@ TEST_F(StoreTest, AReplyMarksItsRunAnsweredInTheSameCommit) {
   ASSERT_EQ(listed->runs_size(), 1);
   EXPECT_TRUE(listed->runs(0).output_delivered());
   EXPECT_EQ(listed->runs(0).answered_seq(), 5);
+  // The group's cursor moved past the answered messages in the same commit.
+  v1::GetCursorRequest get_cursor;
+  get_cursor.set_group_folder("family");
+  EXPECT_EQ(store_->GetCursor(get_cursor)->seq(), 5);
 
   // It only moves forward.
   reply.set_run_answered_seq(4);
   ASSERT_TRUE(store_->EnqueueOutbox(reply).ok());
   EXPECT_EQ(store_->ListRuns(all)->runs(0).answered_seq(), 5);
+  EXPECT_EQ(store_->GetCursor(get_cursor)->seq(), 5);
 
   reply.mutable_entry()->set_run_id(0);
   EXPECT_EQ(store_->EnqueueOutbox(reply).status(),

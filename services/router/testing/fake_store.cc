@@ -500,6 +500,9 @@ absl::StatusOr<pb::OutboxEntry> FakeStore::EnqueueOutbox(const pb::EnqueueOutbox
   if (request.run_answered_seq() > 0 && run != runs_.end()) {
     run->second.set_output_delivered(true);
     run->second.set_answered_seq(std::max(run->second.answered_seq(), request.run_answered_seq()));
+    // As the store: the group's cursor moves past what the reply answers in the same commit.
+    int64_t& cursor = cursors_[run->second.group_folder()];
+    cursor = std::max(cursor, request.run_answered_seq());
   }
   return entry;
 }
