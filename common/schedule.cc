@@ -285,7 +285,10 @@ absl::StatusOr<absl::Time> ParseOnceTime(const std::string& text, absl::TimeZone
 
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
   absl::TimeZone zone;
-  if (name.empty() || !absl::LoadTimeZone(name, &zone)) {
+  // Only names: the library would also load any file path ("/etc/localtime", "../x").
+  bool is_name = !name.empty() && name[0] != '/' && name.find("..") == std::string::npos &&
+                 name != "localtime";
+  if (!is_name || !absl::LoadTimeZone(name, &zone)) {
     return absl::InvalidArgumentError("time zone \"" + name + "\": not in the time zone database" +
                                       kZoneHint);
   }
@@ -372,6 +375,10 @@ absl::Status ValidateNewSchedule(TaskKind kind, const std::string& expression,
   if (at <= now) {
     return absl::InvalidArgumentError("once \"" + expression + "\": " + FormatUtc(at) +
                                       " is in the past");
+  }
+  // Timestamps on the wire end with the year 9999.
+  if (at > absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone())) {
+    return absl::InvalidArgumentError("once \"" + expression + "\": after the year 9999");
   }
   return absl::OkStatus();
 }

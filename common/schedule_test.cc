@@ -182,6 +182,17 @@ TEST(ScheduleParseTest, RejectsInvalidSchedulesWithTheCause) {
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kInterval, "1000000000d", "UTC").status()),
             "interval \"1000000000d\": longer than the maximum of 36500d");
   EXPECT_TRUE(Schedule::Parse(TaskKind::kInterval, "36500d", "UTC").ok());
+  for (const char* path : {"/etc/localtime", "../../../etc/localtime", "Europe/../Europe/Berlin",
+                           "localtime", "/usr/share/zoneinfo/Europe/Berlin"}) {
+    EXPECT_FALSE(LoadZone(path).ok()) << path;
+  }
+  EXPECT_TRUE(LoadZone("Europe/Berlin").ok());
+  EXPECT_EQ(ErrorOf(ValidateNewSchedule(TaskKind::kOnce, "9999-12-31T23:59:59-12:00", "UTC",
+                                        absl::FromUnixSeconds(1767949200))),
+            "once \"9999-12-31T23:59:59-12:00\": after the year 9999");
+  EXPECT_TRUE(ValidateNewSchedule(TaskKind::kOnce, "9999-12-31T11:00:00Z", "UTC",
+                                  absl::FromUnixSeconds(1767949200))
+                  .ok());
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kInterval, "1x", "UTC").status()),
             "interval \"1x\": unknown unit \"x\" (use d, h, m or s)");
   EXPECT_EQ(ErrorOf(Schedule::Parse(TaskKind::kOnce, "2026-12-24T09:00", "").status()),

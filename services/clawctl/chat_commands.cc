@@ -288,10 +288,19 @@ absl::Status Chat(Session* session, const std::string& as) {
     std::lock_guard<std::mutex> lock(out_mutex);
     session->out() << "chatting as local:" << as << "; Ctrl-D leaves" << std::endl;
   }
+  // The store refuses longer texts, and the gateway would end the chat over one.
+  int64_t max_bytes =
+      session->config().GetInt("CLAWDIE_MAX_MESSAGE_BYTES", 64 * 1024).value_or(64 * 1024);
   absl::Status status;
   for (std::string line; status.ok() && std::getline(session->in(), line);) {
     if (line.empty()) continue;
-    if (absl::Status text = ValidateText(line); !text.ok()) {
+    absl::Status text = ValidateText(line);
+    if (text.ok() && static_cast<int64_t>(line.size()) > max_bytes) {
+      text = absl::InvalidArgumentError("text: " + std::to_string(line.size()) +
+                                        " bytes, over the limit of " + std::to_string(max_bytes) +
+                                        " (CLAWDIE_MAX_MESSAGE_BYTES)");
+    }
+    if (!text.ok()) {
       // One garbled line is not worth ending the chat for.
       std::lock_guard<std::mutex> lock(out_mutex);
       std::cerr << "clawctl: not sent: " << text.message() << std::endl;

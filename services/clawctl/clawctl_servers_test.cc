@@ -230,15 +230,16 @@ class ClawctlServersTest : public ::testing::Test {
 
   // Runs clawctl with --config and --run-dir pointing at this test's files, a clean
   // environment, and stdout and stderr captured.
-  Result Run(std::vector<std::string> args) {
+  Result Run(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(),
                 {kClawctl, "--config", config_, "--run-dir", dir_, "--timeout", "5s"});
-    std::string out_path = dir_ + "/out", err_path = dir_ + "/err";
+    std::string out_path = dir_ + "/out", err_path = dir_ + "/err", in_path = dir_ + "/in";
+    std::ofstream(in_path) << input;
     pid_t pid = fork();
     if (pid == 0) {
       int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int in = open("/dev/null", O_RDONLY);
+      int in = open(in_path.c_str(), O_RDONLY);
       dup2(in, 0);
       dup2(out, 1);
       dup2(err, 2);
@@ -414,6 +415,20 @@ TEST_F(ClawctlServersTest, SendToALocalChatReportsWhyTheGatewayRefusedIt) {
   Result result = Run({"send", "--chat", "local:alice", std::string(200, 'x'), "--wait"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("message.text: over the limit of 100 bytes"), std::string::npos)
+      << result.err;
+}
+
+TEST_F(ClawctlServersTest, ChatSkipsLinesTheStoreWouldRefuseAndCarriesOn) {
+  std::ofstream(config_) << "ASSISTANT_NAME=Testy\nTZ=UTC\nCLAWDIE_MAX_MESSAGE_BYTES=100\n";
+  Result result = Run({"chat", "--as", "alice"}, std::string(150, 'x') + "\nbad \xff\nhello\n");
+  // The fake gateway ends the chat with an error for a text over 100 bytes: exit 0 shows
+  // neither refused line reached it.
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("clawctl: not sent: text: 150 bytes, over the limit of 100 "
+                            "(CLAWDIE_MAX_MESSAGE_BYTES)"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("clawctl: not sent: text: not valid UTF-8 (byte 4)"), std::string::npos)
       << result.err;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "absl/strings/ascii.h"
 #include "common/chat_key.h"
 #include "common/schedule.h"
 
@@ -82,7 +83,7 @@ absl::Status ValidateGroupSettings(const clawdie::v1::Group& group) {
     return absl::InvalidArgumentError("sandbox timeout of group " + group.folder() +
                                       ": must not be negative (0 or unset means AGENT_TIMEOUT)");
   }
-  if (group.requires_trigger() && group.trigger().empty()) {
+  if (group.requires_trigger() && absl::StripAsciiWhitespace(group.trigger()).empty()) {
     return absl::InvalidArgumentError("group " + group.folder() +
                                       ": requires a trigger but has none");
   }

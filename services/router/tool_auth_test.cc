@@ -93,6 +93,8 @@ TEST(ValidateGroupSettingsTest, RefusesEachBadSettingByName) {
   bad = group;
   bad.set_trigger("");
   EXPECT_EQ(ValidateGroupSettings(bad).message(), "group family: requires a trigger but has none");
+  bad.set_trigger(" \t ");
+  EXPECT_EQ(ValidateGroupSettings(bad).code(), absl::StatusCode::kInvalidArgument);
   bad.set_requires_trigger(false);
   EXPECT_TRUE(ValidateGroupSettings(bad).ok());
 }
