@@ -63,7 +63,9 @@ grpc::Status GatewayService::LocalChat(
   std::string name = first.as();
   if (!LocalChannel::ValidName(name)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "local chat " + name + ": `as` must be 1-64 of [A-Za-z0-9_.-]");
+                        "local chat " + name +
+                            ": `as` must be 1-64 of [A-Za-z0-9_.-], starting with a letter "
+                            "or digit");
   }
   LocalChannel* local = gateway_->local();
   std::shared_ptr<LocalSubscription> sub = local->Subscribe(name);

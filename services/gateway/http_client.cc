@@ -8,8 +8,14 @@
 namespace clawdie::gateway {
 namespace {
 
+// The platforms' replies are small (a getUpdates batch of 100 updates is well under 1 MiB);
+// a longer one is cut off rather than held in memory.
+constexpr size_t kMaxReplyBytes = 16 * 1024 * 1024;
+
 size_t AppendBody(char* data, size_t size, size_t nmemb, void* userdata) {
-  static_cast<std::string*>(userdata)->append(data, size * nmemb);
+  auto* body = static_cast<std::string*>(userdata);
+  if (size * nmemb > kMaxReplyBytes - body->size()) return 0;  // ends with CURLE_WRITE_ERROR
+  body->append(data, size * nmemb);
   return size * nmemb;
 }
 
@@ -25,6 +31,7 @@ void InitCurlOnce() {
 
 absl::Status TransportError(const HttpRequest& request, CURLcode code, const char* detail) {
   std::string text = request.label + ": " + (detail[0] != '\0' ? detail : curl_easy_strerror(code));
+  if (code == CURLE_WRITE_ERROR) text += " (the reply is over 16 MiB)";
   if (code == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(text);
   if (code == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError(text);
   return absl::UnavailableError(text);

@@ -1,6 +1,8 @@
 // Bot API client; see telegram_client.h.
 #include "services/gateway/telegram_client.h"
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "services/gateway/untrusted_json.h"
@@ -25,7 +27,8 @@ absl::StatusOr<TelegramReply> ParseReply(const std::string& method, const HttpRe
   reply.error_code = body.value("error_code", static_cast<int>(http.status));
   reply.description = body.value("description", "");
   if (auto p = body.find("parameters"); p != body.end() && p->is_object()) {
-    reply.retry_after = p->value("retry_after", 0);
+    reply.retry_after = static_cast<int>(std::clamp<int64_t>(
+        JsonInt64(*p, "retry_after").value_or(0), 0, std::numeric_limits<int>::max()));
     reply.migrate_to_chat_id = p->value("migrate_to_chat_id", int64_t{0});
   }
   return reply;

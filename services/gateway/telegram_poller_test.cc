@@ -228,6 +228,15 @@ TEST_F(TelegramPollerTest, ABatchOfOnlyInvalidIdsBacksOffInsteadOfSpinning) {
   EXPECT_EQ(state_->offset(), 0);
 }
 
+TEST_F(TelegramPollerTest, AReplyOver16MiBIsCutOffNotHeldInMemory) {
+  server_.Script("getMe",
+                 {{"ok", true}, {"result", {{"id", 1}, {"username", std::string(17 << 20, 'x')}}}});
+  absl::StatusOr<BotIdentity> bot = client_->GetMe();
+  EXPECT_EQ(bot.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(bot.status().message().find("(the reply is over 16 MiB)"), std::string::npos)
+      << bot.status();
+}
+
 TEST_F(TelegramPollerTest, GetMeWithoutABotIsAnErrorNotACrash) {
   for (const json& result : {json(true), json::object(), json({{"id", "8012345678"}})}) {
     server_.Script("getMe", {{"ok", true}, {"result", result}});

@@ -107,6 +107,14 @@ absl::StatusOr<std::string> TelegramSender::SendChunk(Delivery& d, const Chunk& 
   d.transient_attempts = d.rate_limited_attempts = 0;
   d.backoff = options_.initial_backoff;
   while (true) {
+    absl::Duration wait = pacer_.NextSlot(d.key, d.is_group) - clock_->Now();
+    if (wait > options_.max_pause_wait) {
+      // Holding the call (and every later send to this chat behind it) that long would
+      // outlive the caller's deadline and stall shutdown.
+      return absl::UnavailableError("send " + d.key + ": Telegram paused this chat for another " +
+                                    absl::FormatDuration(absl::Trunc(wait, absl::Seconds(1))) +
+                                    " (429); the outbox tries again later");
+    }
     if (clock_->SleepUntil(pacer_.ReserveChat(d.key), stop_) ||
         clock_->SleepUntil(pacer_.ReserveShared(d.key, d.is_group), stop_)) {
       return absl::CancelledError("send " + d.key + ": gateway shutting down");
@@ -138,7 +146,8 @@ absl::Status TelegramSender::HandleError(Delivery& d, const TelegramReply& reply
     if (++d.rate_limited_attempts > options_.max_rate_limited_attempts) {
       return absl::UnavailableError(cause + " (still rate limited, giving up for now)");
     }
-    int seconds = std::max(1, reply.retry_after);
+    // Telegram's retry_after is seconds; a day bounds a broken or hostile value.
+    int seconds = std::clamp(reply.retry_after, 1, 86400);
     log->warn("send {}: rate limited, pausing this chat for {}s", d.key, seconds);
     pacer_.PauseChat(d.key, absl::Seconds(seconds));
     return absl::OkStatus();

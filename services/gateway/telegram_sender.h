@@ -32,6 +32,9 @@ struct TelegramSenderOptions {
   int max_rate_limited_attempts = 10;  // 429 answers per chunk
   absl::Duration initial_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(30);
+  // A chat paused (429) for longer than this is not waited for inside one Send: the send
+  // fails Unavailable at once and the router's outbox tries again later.
+  absl::Duration max_pause_wait = absl::Seconds(20);
 };
 
 class TelegramSender {

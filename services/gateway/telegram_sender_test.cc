@@ -151,6 +151,35 @@ TEST_F(TelegramSenderTest, RejectsBadChatKey) {
   EXPECT_EQ(sender_->Send("tg:1", "").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A long 429 pause is not waited out inside Send: it fails at once, as does the next send to
+// that chat, so no caller (or shutdown) hangs behind it; other chats keep going.
+TEST(TelegramSenderRateLimitTest, ALongPauseFailsTheSendAtOnceForTheOutboxToRetry) {
+  TelegramTestServer server("42:test-token");
+  ASSERT_TRUE(server.Start().ok());
+  TelegramClient client(server.base_url(), "42:test-token");
+  std::unique_ptr<TelegramState> state = *TelegramState::Open("");
+  FakeClock clock;
+  TelegramSender sender(&client, state.get(), &clock, TelegramSenderOptions());
+  server.Script("sendMessage",
+                {{"ok", false},
+                 {"error_code", 429},
+                 {"description", "Too Many Requests: retry after 99999999999"},
+                 {"parameters", {{"retry_after", 99999999999}}}},
+                333);
+
+  absl::StatusOr<std::vector<std::string>> first = sender.Send("tg:333", "hello");
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(first.status().message().find("Telegram paused this chat for another 24h (429)"),
+            std::string::npos)
+      << first.status();
+  EXPECT_EQ(sender.Send("tg:333", "again").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server.Requests("sendMessage").size(), 1u);
+  EXPECT_TRUE(sender.Send("tg:444", "other chat").ok());
+
+  clock.Advance(absl::Hours(24));
+  EXPECT_TRUE(sender.Send("tg:333", "later").ok());
+}
+
 // 429 for one chat holds that chat for retry_after while another chat's reply goes out.
 TEST(TelegramSenderRateLimitTest, RetryAfterDelaysOnlyThatChat) {
   TelegramTestServer server("42:test-token");

@@ -71,11 +71,17 @@ absl::StatusOr<std::string> WhatsAppClient::SendText(const std::string& chat_key
 
   json reply = ParseUntrustedJson(http->body);
   if (http->status != 200) return GraphError(op, http->status, reply);
-  try {
-    return reply.at("messages").at(0).at("id").get<std::string>();
-  } catch (const json::exception& e) {
-    return absl::UnavailableError(op + ": reply without a message id: " + e.what());
+  const json* messages =
+      reply.is_object() && reply.contains("messages") ? &reply["messages"] : nullptr;
+  if (messages != nullptr && messages->is_array() && !messages->empty() &&
+      messages->front().is_object() && messages->front().contains("id") &&
+      messages->front()["id"].is_string()) {
+    return messages->front()["id"].get<std::string>();
   }
+  // WhatsApp took the message (HTTP 200): sending it again would deliver it twice, so it
+  // counts as sent, as a Telegram "ok" without a message_id does.
+  GetLogger("whatsapp")->warn("{}: HTTP 200 without a message id; counted as sent", op);
+  return std::string("0");
 }
 
 absl::StatusOr<std::vector<std::string>> WhatsAppSender::Send(const std::string& chat_key,
