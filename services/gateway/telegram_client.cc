@@ -2,6 +2,7 @@
 #include "services/gateway/telegram_client.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <optional>
 
@@ -78,7 +79,15 @@ absl::StatusOr<BotIdentity> TelegramClient::GetMe() {
   const json& me = reply->result;
   std::optional<int64_t> id = JsonInt64(me, "id");
   auto username = me.is_object() ? me.find("username") : me.end();
-  if (!id || *id <= 0 || username == me.end() || !username->is_string()) {
+  // Bot usernames are letters, digits and '_' (and end in "bot"); anything else would end
+  // up in logs and in the mention check.
+  auto plain = [](const std::string& name) {
+    return !name.empty() && name.size() <= 64 &&
+           std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+  };
+  if (!id || *id <= 0 || username == me.end() || !username->is_string() ||
+      !plain(username->get<std::string>())) {
     return absl::UnavailableError("telegram getMe: the reply names no bot id and username");
   }
   BotIdentity bot;

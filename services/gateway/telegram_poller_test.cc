@@ -238,7 +238,9 @@ TEST_F(TelegramPollerTest, AReplyOver16MiBIsCutOffNotHeldInMemory) {
 }
 
 TEST_F(TelegramPollerTest, GetMeWithoutABotIsAnErrorNotACrash) {
-  for (const json& result : {json(true), json::object(), json({{"id", "8012345678"}})}) {
+  for (const json& result :
+       {json(true), json::object(), json({{"id", "8012345678"}}),
+        json({{"id", 5}, {"username", ""}}), json({{"id", 5}, {"username", "a\nb"}})}) {
     server_.Script("getMe", {{"ok", true}, {"result", result}});
     absl::StatusOr<BotIdentity> bot = client_->GetMe();
     EXPECT_EQ(bot.status().code(), absl::StatusCode::kUnavailable) << result.dump();

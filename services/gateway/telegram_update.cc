@@ -158,7 +158,12 @@ bool MentionsBot(const json& msg, const BotIdentity& bot) {
   const json* entities = Entities(msg);
   if (entities == nullptr) return false;
   std::string text = RawText(msg);
+  // Each entity's offset is found by counting from the start of the text; a bounded number
+  // keeps a hostile update with tens of thousands of entities cheap.
+  constexpr size_t kMaxEntities = 200;
+  size_t checked = 0;
   for (const json& e : *entities) {
+    if (++checked > kMaxEntities) break;
     std::string type = Str(e, "type");
     if (type == "mention" && EqualsIgnoreCase(EntityText(text, e), "@" + bot.username)) {
       return true;
