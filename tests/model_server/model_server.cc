@@ -446,7 +446,7 @@ ScriptedResponse ModelServer::NextResponse(const std::string& path, const std::s
   return response;
 }
 
-void ModelServer::Record(RecordedRequest request) {
+size_t ModelServer::Record(RecordedRequest request) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!request_log_.empty()) {
     std::ofstream log(request_log_, std::ios::app);
@@ -454,6 +454,12 @@ void ModelServer::Record(RecordedRequest request) {
   }
   requests_.push_back(std::move(request));
   cv_.notify_all();
+  return requests_.size() - 1;
+}
+
+void ModelServer::MarkAnswered(size_t index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (index < requests_.size()) requests_[index].answered = std::chrono::steady_clock::now();
 }
 
 void ModelServer::Serve(int fd) {
@@ -492,14 +498,14 @@ void ModelServer::Serve(int fd) {
 
   std::string_view body = response.body;
   if (response.cut_after) body = body.substr(0, std::min(*response.cut_after, body.size()));
+  size_t index = Record(std::move(record));
   bool ok = WriteAll(fd, head);
   size_t step = response.chunk_size == 0 ? std::max<size_t>(body.size(), 1) : response.chunk_size;
   for (size_t pos = 0; ok && pos < body.size(); pos += step) {
     if (pos > 0 && response.delay.count() > 0) std::this_thread::sleep_for(response.delay);
     ok = WriteAll(fd, body.substr(pos, step));
   }
-  record.answered = std::chrono::steady_clock::now();
-  Record(std::move(record));
+  MarkAnswered(index);
   // Half-close so the client sees the end (or the cut) now, then wait for it to hang up.
   shutdown(fd, SHUT_WR);
   char drain[256];

@@ -117,7 +117,10 @@ class ModelServer {
   void AcceptLoop();
   void Serve(int fd);
   ScriptedResponse NextResponse(const std::string& path, const std::string& body);
-  void Record(RecordedRequest request);
+  // Records a request before its response is written (so a client that has read the
+  // response always finds it recorded); returns its index for MarkAnswered.
+  size_t Record(RecordedRequest request);
+  void MarkAnswered(size_t index);
 
   int listen_fd_ = -1;
   std::string address_;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -189,12 +190,17 @@ int main(int argc, char** argv) {
         {{"type", "tool_result"}, {"id", call["id"]}, {"ok", true}, {"content", "task scheduled"}});
     Clock::time_point output_at;
     Expect(agent, "output", &output_at);
-    // The server records a request once it has answered it, which can be after the output.
+    // The server marks a request answered once its last byte is written, which can be after
+    // the output event.
     if (!(*server)->WaitForRequests(before + 1, std::chrono::seconds(10))) {
       fprintf(stderr, "model server saw no request for turn %d\n", turn);
       return 1;
     }
     std::vector<clawdie::testing::RecordedRequest> requests = (*server)->Requests();
+    for (int i = 0; i < 1000 && requests[before].answered == Clock::time_point(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      requests = (*server)->Requests();
+    }
     result_to_request.push_back(Micros(requests[before].first_byte - sent));
     sse_to_output.push_back(Micros(output_at - requests[before].answered));
   }
