@@ -22,6 +22,7 @@ absl::Status Errno(const std::string& op, const std::string& path) {
 
 std::string Line(int64_t outbox_id, uint64_t fingerprint, const ChunkLedger::Progress& p) {
   json line = {{"outbox", outbox_id}, {"fp", fingerprint}, {"ids", p.ids}, {"done", p.complete}};
+  if (p.sending) line["sending"] = true;
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -101,6 +102,7 @@ bool ChunkLedger::ReplayLocked(const std::string& text) {
     entry.fingerprint = line.at("fp").get<uint64_t>();
     entry.progress.ids = line.at("ids").get<std::vector<std::string>>();
     entry.progress.complete = line.at("done").get<bool>();
+    entry.progress.sending = line.value("sending", false);
     RememberLocked(line.at("outbox").get<int64_t>(), std::move(entry));
     return true;
   } catch (const json::exception&) {
@@ -125,10 +127,19 @@ ChunkLedger::Progress ChunkLedger::Get(int64_t outbox_id, uint64_t fingerprint) 
   return it->second.progress;
 }
 
+absl::Status ChunkLedger::RecordSending(int64_t outbox_id, uint64_t fingerprint,
+                                        const std::vector<std::string>& ids) {
+  return Write(outbox_id, Entry{fingerprint, {ids, false, true}});
+}
+
 absl::Status ChunkLedger::Record(int64_t outbox_id, uint64_t fingerprint,
                                  const std::vector<std::string>& ids, bool complete) {
+  return Write(outbox_id, Entry{fingerprint, {ids, complete, false}});
+}
+
+absl::Status ChunkLedger::Write(int64_t outbox_id, Entry entry) {
   std::lock_guard<std::mutex> lock(mu_);
-  Entry entry{fingerprint, {ids, complete}};
+  uint64_t fingerprint = entry.fingerprint;
   std::string line = Line(outbox_id, fingerprint, entry.progress);
   RememberLocked(outbox_id, std::move(entry));
   if (path_.empty()) return absl::OkStatus();

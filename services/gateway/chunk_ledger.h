@@ -5,7 +5,8 @@
 // delivery"). An entry carries a fingerprint of its chat and text, so an outbox id that means
 // another reply (a fresh database) starts afresh.
 //
-// With a path the ledger is also an append-only file of JSON lines, one per delivered chunk,
+// With a path the ledger is also an append-only file of JSON lines, one before and one after
+// each chunk is sent,
 // replayed at start and compacted when it has grown to twice the capacity. Like the
 // Telegram offset it is written without fsync: it survives a crash of the gateway, not a
 // power loss.
@@ -36,6 +37,9 @@ class ChunkLedger {
   struct Progress {
     std::vector<std::string> ids;  // platform ids of the chunks delivered, in order
     bool complete = false;         // every chunk went out
+    // The chunk after `ids` had been handed to the platform when the record was written; if
+    // nothing later was recorded, the gateway stopped before it knew whether it arrived.
+    bool sending = false;
   };
 
   // Loads `path` (missing is empty; an unreadable line, e.g. one cut short by a crash, is
@@ -58,6 +62,10 @@ class ChunkLedger {
   // (the error names the file).
   absl::Status Record(int64_t outbox_id, uint64_t fingerprint, const std::vector<std::string>& ids,
                       bool complete);
+  // Records that the chunk after `ids` is about to be sent (Progress::sending), so a retry
+  // after a crash knows it may have gone out. Errors as for Record.
+  absl::Status RecordSending(int64_t outbox_id, uint64_t fingerprint,
+                             const std::vector<std::string>& ids);
 
  private:
   struct Entry {
@@ -68,6 +76,7 @@ class ChunkLedger {
   explicit ChunkLedger(std::string path, size_t capacity)
       : path_(std::move(path)), capacity_(capacity) {}
   absl::Status Load();
+  absl::Status Write(int64_t outbox_id, Entry entry);
   // Takes one line of the file; false when it is not a ledger line.
   bool ReplayLocked(const std::string& line);
   void RememberLocked(int64_t outbox_id, Entry entry);

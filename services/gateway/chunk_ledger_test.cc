@@ -78,6 +78,26 @@ TEST(ChunkLedgerTest, SurvivesARestartIncludingALineCutShort) {
   EXPECT_TRUE(again->Get(7, reply).complete);
 }
 
+TEST(ChunkLedgerTest, AChunkBegunButNotRecordedIsKnownToBeInDoubtAfterARestart) {
+  std::string path = TempDir() + "/gateway-outbox.ledger";
+  uint64_t reply = ReplyFingerprint("tg:5", "two chunks");
+  {
+    std::unique_ptr<ChunkLedger> ledger = *ChunkLedger::Open(path);
+    ASSERT_TRUE(ledger->RecordSending(3, reply, {}).ok());
+    ASSERT_TRUE(ledger->Record(3, reply, {"11"}, false).ok());
+    ASSERT_TRUE(ledger->RecordSending(3, reply, {"11"}).ok());
+    // The gateway dies here, before Telegram's answer to chunk 2 is recorded.
+  }
+  std::unique_ptr<ChunkLedger> reopened = *ChunkLedger::Open(path);
+  ChunkLedger::Progress progress = reopened->Get(3, reply);
+  EXPECT_EQ(progress.ids, Ids{"11"});
+  EXPECT_TRUE(progress.sending);
+  EXPECT_FALSE(progress.complete);
+
+  ASSERT_TRUE(reopened->Record(3, reply, {"11", "12"}, true).ok());
+  EXPECT_FALSE(reopened->Get(3, reply).sending);
+}
+
 TEST(ChunkLedgerTest, KeepsTheNewestEntriesAndCompactsTheFile) {
   std::string path = TempDir() + "/gateway-outbox.ledger";
   std::unique_ptr<ChunkLedger> ledger = *ChunkLedger::Open(path, /*capacity=*/3);

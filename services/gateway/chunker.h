@@ -40,6 +40,8 @@ struct ChunkProgress {
   // When set, called after each chunk went out with the ids of every chunk delivered so far
   // and the reply's number of chunks.
   std::function<void(const std::vector<std::string>& ids, size_t total)> on_chunk;
+  // When set, called before the chunk after `ids` is first handed to the platform.
+  std::function<void(const std::vector<std::string>& ids)> on_sending;
 };
 
 // `cause` with the chunks that went out before it named at the end ("…; 1 of 3 chunks were

@@ -174,14 +174,27 @@ absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
               before.ids.size());
     return reply;
   }
-  if (!before.ids.empty()) {
+  if (before.sending) {
+    // Telegram and WhatsApp have no idempotent send: repeating the chunk may show it twice,
+    // skipping it may lose it. A reply seen twice is the lesser harm.
+    log->warn(
+        "{} to {}: chunk {} may have reached the chat before the gateway stopped; "
+        "sending it again (the chat may see it twice)",
+        entry, chat_key, before.ids.size() + 1);
+  } else if (!before.ids.empty()) {
     log->info("{} to {}: resuming after {} chunk(s) delivered earlier", entry, chat_key,
               before.ids.size());
   }
 
   ChunkProgress progress;
   progress.delivered = before.ids;
+  progress.on_sending = [&](const std::vector<std::string>& ids) {
+    absl::Status saved = ledger_->RecordSending(outbox_id, fingerprint, ids);
+    if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
+  };
+  std::vector<std::string> delivered = before.ids;
   progress.on_chunk = [&](const std::vector<std::string>& ids, size_t total) {
+    delivered = ids;
     // WhatsApp's status callbacks name the wamid only: remember its outbox entry.
     if (HasPrefix(chat_key, "wa:")) whatsapp_deliveries_.RememberSent(ids.back(), outbox_id);
     if (ids.size() == total) return;  // recorded below, once the send returned
@@ -193,6 +206,10 @@ absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
     absl::Status saved = ledger_->Record(outbox_id, fingerprint, *ids, true);
     if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
     reply.platform_ids = *ids;
+  } else {
+    // The platform answered (with an error) or the send gave up: no chunk is in doubt.
+    absl::Status saved = ledger_->Record(outbox_id, fingerprint, delivered, false);
+    if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
   }
   if (!ids.ok()) return ids.status();
   return reply;

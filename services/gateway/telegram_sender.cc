@@ -92,6 +92,7 @@ absl::StatusOr<std::vector<std::string>> TelegramSender::Deliver(const std::stri
   std::vector<std::string> ids;
   if (progress != nullptr) ids = progress->delivered;
   for (size_t i = ids.size(); i < chunks.size(); ++i) {
+    if (progress != nullptr && progress->on_sending) progress->on_sending(ids);
     absl::StatusOr<std::string> id = SendChunk(d, chunks[i], markdown, ids.empty() ? reply_to : 0);
     if (!id.ok()) return WithDeliveredChunks(id.status(), ids, chunks.size());
     ids.push_back(*id);

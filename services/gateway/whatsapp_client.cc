@@ -96,6 +96,7 @@ absl::StatusOr<std::vector<std::string>> WhatsAppSender::Send(const std::string&
     const Chunk& chunk = chunks[i];
     absl::Duration backoff = absl::Seconds(1);
     absl::StatusOr<std::string> id;
+    if (progress != nullptr && progress->on_sending) progress->on_sending(ids);
     for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
       id = client_->SendText(chat_key, chunk.text, ids.empty() ? reply_to : "");
       if (id.ok() || id.status().code() != absl::StatusCode::kUnavailable) break;

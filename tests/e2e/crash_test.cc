@@ -1,10 +1,13 @@
 // Crash test through every real binary: 100 messages flow through 10 Telegram chats while
 // each service in turn is killed with SIGKILL and started again. Afterwards every inbound
 // message is stored once, every message was answered exactly once, and no reply went out
-// twice.
+// twice — except one the gateway announced it was sending again because it was killed while
+// Telegram had it (no platform offers an idempotent send).
 //
 // Each message carries a token "m<chat>-<n>" and the test model server answers "ack" followed
 // by the tokens of the turn it was given, so every sendMessage names the messages it answers.
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <regex>
 #include <set>
@@ -37,11 +40,35 @@ nlohmann::json Update(int64_t update_id, int chat, int n) {
         {"text", absl::StrCat("note ", Token(chat, n), " please")}}}};
 }
 
-// Every token named in the replies sent so far, with how often it was answered.
-std::map<std::string, int> AnsweredTokens(const System& system, std::vector<std::string>* bare) {
+using Sent = std::vector<std::pair<int64_t, std::string>>;
+
+// The replies sent, less one copy of each reply the gateway said it sent again because it was
+// killed while the platform had it (docs/gateway.md, "Partial delivery"): Telegram has no
+// idempotent send, so that one repeat is the documented cost of never losing a reply. Any
+// other repeat stays in the list and fails the test.
+Sent SentLessAnnouncedRepeats(const System& system, std::vector<std::string>* announced) {
+  Sent sent = system.SentMessages();
+  static const std::regex resent(
+      "outbox ([0-9]+) to tg:([0-9]+): chunk [0-9]+ may have reached the chat before the "
+      "gateway stopped");
+  std::string log = system.Log("gateway");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), resent); it != std::sregex_iterator();
+       ++it) {
+    auto rows = system.Query(absl::StrCat("SELECT text FROM outbox WHERE id = ", (*it)[1].str()));
+    if (rows.size() != 1) continue;
+    std::pair<int64_t, std::string> reply{std::stoll((*it)[2].str()), rows[0]["text"]};
+    if (std::count(sent.begin(), sent.end(), reply) < 2) continue;  // it had not arrived
+    sent.erase(std::find(sent.begin(), sent.end(), reply));
+    if (announced != nullptr) announced->push_back(reply.second);
+  }
+  return sent;
+}
+
+// Every token named in `sent`, with how often it was answered.
+std::map<std::string, int> AnsweredTokens(const Sent& sent, std::vector<std::string>* bare) {
   static const std::regex token("m[0-9]+-[0-9]+");
   std::map<std::string, int> answered;
-  for (const auto& [chat, text] : system.SentMessages()) {
+  for (const auto& [chat, text] : sent) {
     bool any = false;
     for (auto it = std::sregex_iterator(text.begin(), text.end(), token);
          it != std::sregex_iterator(); ++it) {
@@ -76,7 +103,7 @@ TEST(CrashTest, KillingEachServiceLosesAndDuplicatesNothing) {
   int total_sent = 0;
   absl::Time deadline = absl::Now() + absl::Seconds(400);
   while (absl::Now() < deadline) {
-    std::map<std::string, int> answered = AnsweredTokens(system, nullptr);
+    std::map<std::string, int> answered = AnsweredTokens(system.SentMessages(), nullptr);
     bool all_done = true;
     for (int c = 0; c < kChats; ++c) {
       if (sent[c] > 0 && answered.count(Token(c, sent[c] - 1)) == 0) {
@@ -100,8 +127,15 @@ TEST(CrashTest, KillingEachServiceLosesAndDuplicatesNothing) {
 
   // Let retries and late duplicates (if any) arrive before counting.
   absl::SleepFor(absl::Seconds(3));
+  std::vector<std::string> announced;
+  Sent sent_replies = SentLessAnnouncedRepeats(system, &announced);
+  EXPECT_LE(announced.size(), static_cast<size_t>(kChats))
+      << "more replies in doubt than one per chat at the gateway's kill";
+  for (const std::string& text : announced) {
+    std::printf("accepted one announced repeat after the gateway's kill: %s\n", text.c_str());
+  }
   std::vector<std::string> bare;
-  std::map<std::string, int> answered = AnsweredTokens(system, &bare);
+  std::map<std::string, int> answered = AnsweredTokens(sent_replies, &bare);
   for (int c = 0; c < kChats; ++c) {
     for (int n = 0; n < kMessagesPerChat; ++n) {
       const std::string token = Token(c, n);
@@ -119,7 +153,7 @@ TEST(CrashTest, KillingEachServiceLosesAndDuplicatesNothing) {
 
   // No reply text went out twice to the same chat.
   std::set<std::pair<int64_t, std::string>> distinct;
-  for (const auto& reply : system.SentMessages()) {
+  for (const auto& reply : sent_replies) {
     EXPECT_TRUE(distinct.insert(reply).second)
         << "sent twice to " << reply.first << ": " << reply.second;
   }
