@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
 
   char pattern[] = "/tmp/clbench-XXXXXX";
   std::string root = ::mkdtemp(pattern);
-  ::chmod(root.c_str(), 0755);  // the sandbox user reaches the group folders below it
+  ::chmod(root.c_str(), 0755);             // the sandbox user reaches the group folders below it
   ::mkdir((root + "/run").c_str(), 0750);  // the broker's socket is for this process only
   HostLayout layout{root + "/groups", root + "/state"};
   std::filesystem::create_directories(layout.groups_dir);
