@@ -5,6 +5,7 @@
 #include <regex>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/schedule.h"
 
 namespace clawdie::clawctl {
@@ -143,10 +144,7 @@ absl::Status ValidateFolder(const std::string& folder) {
         ": must start with a letter or digit and hold only letters, digits, '_' and '-' (at "
         "most 64)");
   }
-  std::string lower = folder;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower == "global") {
+  if (absl::EqualsIgnoreCase(folder, "global")) {
     return absl::InvalidArgumentError("folder " + folder +
                                       ": reserved for the shared memory folder (global)");
   }

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/message_time.h"
 
 namespace clawdie::gateway {
 
@@ -48,13 +49,11 @@ struct InboundMessage {
   std::vector<InboundAttachment> attachments;
 };
 
-// The time a platform gave a message, or now when it gave none that is plausible: before
-// 2000 or more than a day ahead (a sender's clock may run a little fast).
+// The time a platform gave a message, or `now` when it is not plausible
+// (common/message_time.h).
 inline absl::Time PlatformTimeOrNow(int64_t unix_seconds, absl::Time now = absl::Now()) {
-  constexpr int64_t kYear2000 = 946684800;
   absl::Time time = absl::FromUnixSeconds(unix_seconds);
-  if (unix_seconds < kYear2000 || time > now + absl::Hours(24)) return now;
-  return time;
+  return IsPlausibleMessageTime(time, now) ? time : now;
 }
 
 // True for router errors after which the same call may succeed later (the router or its

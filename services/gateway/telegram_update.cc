@@ -25,47 +25,32 @@ std::string Lower(std::string_view s) {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
 
-std::string Str(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 int64_t Int(const json& obj, const char* key) { return JsonInt64(obj, key).value_or(0); }
 
-bool Bool(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_boolean() && it->get<bool>();
-}
-
-const json* Obj(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_object() ? &*it : nullptr;
-}
-
 std::string UserName(const json& user) {
-  std::string name = Str(user, "first_name");
-  std::string last = Str(user, "last_name");
+  std::string name = JsonString(user, "first_name");
+  std::string last = JsonString(user, "last_name");
   if (!last.empty()) name += (name.empty() ? "" : " ") + last;
-  if (name.empty()) name = Str(user, "username");
+  if (name.empty()) name = JsonString(user, "username");
   return name;
 }
 
 std::string ChatTitle(const json& chat) {
-  std::string title = Str(chat, "title");
+  std::string title = JsonString(chat, "title");
   return title.empty() ? UserName(chat) : title;
 }
 
 // Forum topics are separate chats; a thread id outside a forum is a reply thread, not one.
 int64_t TopicThreadId(const json& msg, const json& chat) {
-  if (!Bool(chat, "is_forum") || !Bool(msg, "is_topic_message")) return 0;
+  if (!JsonBool(chat, "is_forum") || !JsonBool(msg, "is_topic_message")) return 0;
   return Int(msg, "message_thread_id");
 }
 
 // "[Photo]", "[Document: report.pdf]" ... plus the attachment, or "" for plain text.
 std::string MediaPlaceholder(const json& msg, std::vector<InboundAttachment>* attachments) {
   auto add = [&](const char* kind, const json& media) {
-    attachments->push_back({kind, Str(media, "file_name"), Str(media, "mime_type"),
-                            Str(media, "file_id"), Int(media, "file_size")});
+    attachments->push_back({kind, JsonString(media, "file_name"), JsonString(media, "mime_type"),
+                            JsonString(media, "file_id"), Int(media, "file_size")});
   };
   if (auto it = msg.find("photo"); it != msg.end() && it->is_array() && !it->empty()) {
     // Sizes come smallest first; reference the largest.
@@ -90,38 +75,38 @@ std::string MediaPlaceholder(const json& msg, std::vector<InboundAttachment>* at
       {"video", "video", "[Video]"},
   };
   for (const Simple& s : kSimple) {
-    if (const json* media = Obj(msg, s.field)) {
+    if (const json* media = JsonObject(msg, s.field)) {
       add(s.kind, *media);
       return s.label;
     }
   }
-  if (const json* doc = Obj(msg, "document")) {
+  if (const json* doc = JsonObject(msg, "document")) {
     add("document", *doc);
-    std::string name = Str(*doc, "file_name");
+    std::string name = JsonString(*doc, "file_name");
     return name.empty() ? "[Document]" : "[Document: " + name + "]";
   }
-  if (const json* audio = Obj(msg, "audio")) {
+  if (const json* audio = JsonObject(msg, "audio")) {
     add("audio", *audio);
-    std::string title = Str(*audio, "title");
+    std::string title = JsonString(*audio, "title");
     return title.empty() ? "[Audio]" : "[Audio: " + title + "]";
   }
-  if (const json* sticker = Obj(msg, "sticker")) {
+  if (const json* sticker = JsonObject(msg, "sticker")) {
     add("sticker", *sticker);
-    std::string emoji = Str(*sticker, "emoji");
+    std::string emoji = JsonString(*sticker, "emoji");
     return emoji.empty() ? "[Sticker]" : "[Sticker " + emoji + "]";
   }
-  if (const json* loc = Obj(msg, "location")) {
+  if (const json* loc = JsonObject(msg, "location")) {
     attachments->push_back({"location", "", "", "", 0});
     return "[Location: " + loc->value("latitude", json(0)).dump() + ", " +
            loc->value("longitude", json(0)).dump() + "]";
   }
-  if (const json* contact = Obj(msg, "contact")) {
+  if (const json* contact = JsonObject(msg, "contact")) {
     attachments->push_back({"contact", "", "", "", 0});
     return "[Contact: " + UserName(*contact) + "]";
   }
-  if (const json* poll = Obj(msg, "poll")) {
+  if (const json* poll = JsonObject(msg, "poll")) {
     attachments->push_back({"poll", "", "", "", 0});
-    return "[Poll: " + Str(*poll, "question") + "]";
+    return "[Poll: " + JsonString(*poll, "question") + "]";
   }
   return "";
 }
@@ -129,7 +114,7 @@ std::string MediaPlaceholder(const json& msg, std::vector<InboundAttachment>* at
 // Text or caption with the media placeholder in front.
 std::string MessageText(const json& msg, std::vector<InboundAttachment>* attachments) {
   std::string placeholder = MediaPlaceholder(msg, attachments);
-  std::string body = msg.contains("text") ? Str(msg, "text") : Str(msg, "caption");
+  std::string body = msg.contains("text") ? JsonString(msg, "text") : JsonString(msg, "caption");
   if (placeholder.empty()) return body;
   return body.empty() ? placeholder : placeholder + " " + body;
 }
@@ -143,7 +128,7 @@ const json* Entities(const json& msg) {
 }
 
 std::string RawText(const json& msg) {
-  return msg.contains("text") ? Str(msg, "text") : Str(msg, "caption");
+  return msg.contains("text") ? JsonString(msg, "text") : JsonString(msg, "caption");
 }
 
 // The entity's text; offsets and lengths are UTF-16 units.
@@ -164,11 +149,11 @@ bool MentionsBot(const json& msg, const BotIdentity& bot) {
   size_t checked = 0;
   for (const json& e : *entities) {
     if (++checked > kMaxEntities) break;
-    std::string type = Str(e, "type");
+    std::string type = JsonString(e, "type");
     if (type == "mention" && EqualsIgnoreCase(EntityText(text, e), "@" + bot.username)) {
       return true;
     }
-    if (const json* user = Obj(e, "user"); type == "text_mention" && user != nullptr) {
+    if (const json* user = JsonObject(e, "user"); type == "text_mention" && user != nullptr) {
       if (Int(*user, "id") == bot.id) return true;
     }
   }
@@ -181,25 +166,25 @@ bool IsTopicRoot(const json& msg, const json& reply, int64_t thread_id) {
 }
 
 void FillReply(const json& msg, int64_t thread_id, const BotIdentity& bot, InboundMessage* out) {
-  const json* reply = Obj(msg, "reply_to_message");
+  const json* reply = JsonObject(msg, "reply_to_message");
   if (reply == nullptr || IsTopicRoot(msg, *reply, thread_id)) return;
   out->reply_to_platform_id = std::to_string(Int(*reply, "message_id"));
   std::vector<InboundAttachment> ignored;
   out->reply_to_text = MessageText(*reply, &ignored);
-  if (const json* from = Obj(*reply, "from")) {
+  if (const json* from = JsonObject(*reply, "from")) {
     out->reply_to_sender_name = UserName(*from);
     out->reply_to_bot = Int(*from, "id") == bot.id;
   }
 }
 
 void FillSender(const json& msg, const json& chat, InboundMessage* out) {
-  if (const json* sender_chat = Obj(msg, "sender_chat")) {
+  if (const json* sender_chat = JsonObject(msg, "sender_chat")) {
     out->sender_id = std::to_string(Int(*sender_chat, "id"));
     out->sender_name = ChatTitle(*sender_chat);
-  } else if (const json* from = Obj(msg, "from")) {
+  } else if (const json* from = JsonObject(msg, "from")) {
     out->sender_id = std::to_string(Int(*from, "id"));
     out->sender_name = UserName(*from);
-    out->from_bot = Bool(*from, "is_bot");
+    out->from_bot = JsonBool(*from, "is_bot");
   } else {
     // Channel posts carry no sender; the channel speaks.
     out->sender_id = std::to_string(Int(chat, "id"));
@@ -217,8 +202,8 @@ std::optional<ParsedCommand> LeadingCommand(const json& msg) {
   const json* entities = Entities(msg);
   if (entities == nullptr || !msg.contains("text")) return std::nullopt;
   for (const json& e : *entities) {
-    if (Str(e, "type") != "bot_command" || Int(e, "offset") != 0) continue;
-    std::string token = EntityText(Str(msg, "text"), e);
+    if (JsonString(e, "type") != "bot_command" || Int(e, "offset") != 0) continue;
+    std::string token = EntityText(JsonString(msg, "text"), e);
     if (token.size() < 2 || token[0] != '/') continue;
     token.erase(0, 1);
     size_t at = token.find('@');
@@ -231,7 +216,7 @@ std::optional<ParsedCommand> LeadingCommand(const json& msg) {
 void FillPlace(const json& chat, int64_t thread_id, TelegramEvent* event) {
   event->target = {Int(chat, "id"), thread_id};
   event->chat_key = TelegramChatKey(event->target.chat_id, thread_id);
-  event->chat_type = Str(chat, "type");
+  event->chat_type = JsonString(chat, "type");
   event->chat_title = ChatTitle(chat);
 }
 
@@ -264,7 +249,7 @@ bool AddressesThisBot(const json& msg, const BotIdentity& bot) {
 
 TelegramEvent NormalizeMessage(const json& msg, bool edited, const BotIdentity& bot) {
   TelegramEvent event;
-  const json* chat = Obj(msg, "chat");
+  const json* chat = JsonObject(msg, "chat");
   if (chat == nullptr) {
     event.reason = "message without chat";
     return event;
@@ -303,8 +288,8 @@ TelegramEvent NormalizeMessage(const json& msg, bool edited, const BotIdentity& 
 
 TelegramEvent NormalizeMembership(const json& member) {
   TelegramEvent event;
-  const json* chat = Obj(member, "chat");
-  const json* now = Obj(member, "new_chat_member");
+  const json* chat = JsonObject(member, "chat");
+  const json* now = JsonObject(member, "new_chat_member");
   if (chat == nullptr || now == nullptr) {
     event.reason = "my_chat_member without chat or new_chat_member";
     return event;
@@ -314,7 +299,7 @@ TelegramEvent NormalizeMembership(const json& member) {
     return event;
   }
   FillPlace(*chat, 0, &event);
-  std::string status = Str(*now, "status");
+  std::string status = JsonString(*now, "status");
   event.kind = Kind::kMembership;
   event.blocked = status == "kicked" || status == "left";
   return event;
@@ -335,12 +320,13 @@ absl::StatusOr<TelegramEvent> Normalize(const json& update, const BotIdentity& b
   TelegramEvent event;
   event.reason = "update kind not handled";
   for (const Source& s : kSources) {
-    if (const json* msg = Obj(update, s.field)) {
+    if (const json* msg = JsonObject(update, s.field)) {
       event = NormalizeMessage(*msg, s.edited, bot);
       break;
     }
   }
-  if (const json* member = Obj(update, "my_chat_member")) event = NormalizeMembership(*member);
+  if (const json* member = JsonObject(update, "my_chat_member"))
+    event = NormalizeMembership(*member);
   event.update_id = Int(update, "update_id");
   return event;
 }

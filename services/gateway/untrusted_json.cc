@@ -35,7 +35,6 @@ nlohmann::json ParseUntrustedJson(std::string_view text) {
 }
 
 std::optional<int64_t> JsonInt64(const nlohmann::json& obj, const char* key) {
-  if (!obj.is_object()) return std::nullopt;
   auto it = obj.find(key);
   if (it == obj.end()) return std::nullopt;
   if (it->is_number_unsigned()) {
@@ -45,6 +44,26 @@ std::optional<int64_t> JsonInt64(const nlohmann::json& obj, const char* key) {
   }
   if (it->is_number_integer()) return it->get<int64_t>();
   return std::nullopt;
+}
+
+std::string JsonString(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);  // end() when `obj` is no object
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool JsonBool(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+const nlohmann::json* JsonObject(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_object() ? &*it : nullptr;
+}
+
+const nlohmann::json* JsonArray(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_array() ? &*it : nullptr;
 }
 
 }  // namespace clawdie::gateway

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "nlohmann/json.hpp"
@@ -26,9 +27,19 @@ bool JsonDepthWithin(std::string_view text, int max_depth = kMaxJsonDepth);
 // is nested deeper than kMaxJsonDepth. Never throws.
 nlohmann::json ParseUntrustedJson(std::string_view text);
 
+// Field accessors that never throw, for documents of any shape: the value at `key` when
+// `obj` is an object holding one of that type, else nothing.
+
 // The integer at `key` when it is one that fits int64_t, else nullopt (missing, a string,
 // a fraction, or an unsigned value above INT64_MAX).
 std::optional<int64_t> JsonInt64(const nlohmann::json& obj, const char* key);
+// The string at `key`, or "".
+std::string JsonString(const nlohmann::json& obj, const char* key);
+// True only for the boolean true at `key`.
+bool JsonBool(const nlohmann::json& obj, const char* key);
+// The object or array at `key`, or null.
+const nlohmann::json* JsonObject(const nlohmann::json& obj, const char* key);
+const nlohmann::json* JsonArray(const nlohmann::json& obj, const char* key);
 
 }  // namespace clawdie::gateway
 

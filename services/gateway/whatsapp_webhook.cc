@@ -29,31 +29,11 @@ std::string Hex(const unsigned char* data, size_t size) {
   return out;
 }
 
-std::string Str(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json* Obj(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_object() ? &*it : nullptr;
-}
-
-const json* Array(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_array() ? &*it : nullptr;
-}
-
 // The array at `key` by reference (never a copy), or an empty one.
 const json& ArrayOrEmpty(const json& obj, const char* key) {
   static const json kEmpty = json::array();
-  const json* array = obj.is_object() ? Array(obj, key) : nullptr;
+  const json* array = JsonArray(obj, key);
   return array != nullptr ? *array : kEmpty;
-}
-
-bool Bool(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_boolean() && it->get<bool>();
 }
 
 // A number as the platform wrote it, or "?" for anything else.
@@ -64,7 +44,7 @@ std::string NumberText(const json& obj, const char* key) {
 
 // WhatsApp sends Unix times as decimal strings.
 absl::Time Timestamp(const json& obj) {
-  std::string text = Str(obj, "timestamp");
+  std::string text = JsonString(obj, "timestamp");
   int64_t seconds = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec != std::errc() || end != text.data() + text.size()) seconds = 0;
@@ -79,10 +59,10 @@ bool IsPhoneNumber(const std::string& s) {
 
 // Placeholder and caption for a media message, with its attachment.
 std::string MediaText(const json& msg, const std::string& type, InboundMessage* out) {
-  const json* media = Obj(msg, type.c_str());
+  const json* media = JsonObject(msg, type.c_str());
   if (media == nullptr) return "[" + type + "]";
-  out->attachments.push_back({type == "image" ? "photo" : type, Str(*media, "filename"),
-                              Str(*media, "mime_type"), Str(*media, "id"), 0});
+  out->attachments.push_back({type == "image" ? "photo" : type, JsonString(*media, "filename"),
+                              JsonString(*media, "mime_type"), JsonString(*media, "id"), 0});
   std::string label;
   if (type == "image")
     label = "[Photo]";
@@ -91,28 +71,29 @@ std::string MediaText(const json& msg, const std::string& type, InboundMessage* 
   else if (type == "sticker")
     label = "[Sticker]";
   else if (type == "audio")
-    label = Bool(*media, "voice") ? "[Voice message]" : "[Audio]";
+    label = JsonBool(*media, "voice") ? "[Voice message]" : "[Audio]";
   else if (type == "document") {
-    std::string name = Str(*media, "filename");
+    std::string name = JsonString(*media, "filename");
     label = name.empty() ? "[Document]" : "[Document: " + name + "]";
   } else {
     label = "[" + type + "]";
   }
-  std::string caption = Str(*media, "caption");
+  std::string caption = JsonString(*media, "caption");
   return caption.empty() ? label : label + " " + caption;
 }
 
 std::string MessageText(const json& msg, InboundMessage* out) {
-  std::string type = Str(msg, "type");
-  if (type == "text") return Obj(msg, "text") ? Str(msg["text"], "body") : "";
-  if (type == "location" && Obj(msg, "location")) {
+  std::string type = JsonString(msg, "type");
+  if (type == "text") return JsonObject(msg, "text") ? JsonString(msg["text"], "body") : "";
+  if (type == "location" && JsonObject(msg, "location")) {
     const json& loc = msg["location"];
     return "[Location: " + NumberText(loc, "latitude") + ", " + NumberText(loc, "longitude") + "]";
   }
-  if (type == "button" && Obj(msg, "button")) return Str(msg["button"], "text");
-  if (type == "interactive" && Obj(msg, "interactive")) {
+  if (type == "button" && JsonObject(msg, "button")) return JsonString(msg["button"], "text");
+  if (type == "interactive" && JsonObject(msg, "interactive")) {
     for (const char* kind : {"button_reply", "list_reply"}) {
-      if (const json* reply = Obj(msg["interactive"], kind)) return Str(*reply, "title");
+      if (const json* reply = JsonObject(msg["interactive"], kind))
+        return JsonString(*reply, "title");
     }
   }
   if (type == "reaction" || type == "unsupported" || type.empty()) return "";
@@ -121,27 +102,28 @@ std::string MessageText(const json& msg, InboundMessage* out) {
 
 InboundMessage NormalizeMessage(const json& msg, const std::map<std::string, std::string>& names) {
   InboundMessage m;
-  std::string from = Str(msg, "from");
+  std::string from = JsonString(msg, "from");
   m.chat_key = "wa:" + from;
   m.chat_type = "private";
   m.sender_id = from;
   auto name = names.find(from);
   m.sender_name = name != names.end() ? name->second : from;
   m.chat_name = m.sender_name;
-  m.platform_message_id = Str(msg, "id");
+  m.platform_message_id = JsonString(msg, "id");
   m.time = Timestamp(msg);
   m.text = MessageText(msg, &m);
-  if (const json* context = Obj(msg, "context")) m.reply_to_platform_id = Str(*context, "id");
+  if (const json* context = JsonObject(msg, "context"))
+    m.reply_to_platform_id = JsonString(*context, "id");
   return m;
 }
 
 WhatsAppStatus NormalizeStatus(const json& s) {
-  WhatsAppStatus status{Str(s, "id"), Str(s, "status"), "wa:" + Str(s, "recipient_id"), "",
-                        Timestamp(s)};
-  const json* errors = Array(s, "errors");
+  WhatsAppStatus status{JsonString(s, "id"), JsonString(s, "status"),
+                        "wa:" + JsonString(s, "recipient_id"), "", Timestamp(s)};
+  const json* errors = JsonArray(s, "errors");
   if (errors != nullptr && !errors->empty() && errors->front().is_object()) {
     const json& e = errors->front();
-    status.error = NumberText(e, "code") + ": " + Str(e, "title");
+    status.error = NumberText(e, "code") + ": " + JsonString(e, "title");
   }
   return status;
 }
@@ -149,15 +131,16 @@ WhatsAppStatus NormalizeStatus(const json& s) {
 // Adds the change's messages and statuses to `batch`, leaving out malformed ones.
 void ParseChange(const json& value, WhatsAppWebhookBatch* batch) {
   std::map<std::string, std::string> names;
-  if (const json* contacts = Array(value, "contacts")) {
+  if (const json* contacts = JsonArray(value, "contacts")) {
     for (const json& c : *contacts) {
-      const json* profile = c.is_object() ? Obj(c, "profile") : nullptr;
-      if (profile != nullptr) names[Str(c, "wa_id")] = Str(*profile, "name");
+      if (const json* profile = JsonObject(c, "profile")) {
+        names[JsonString(c, "wa_id")] = JsonString(*profile, "name");
+      }
     }
   }
-  if (const json* messages = Array(value, "messages")) {
+  if (const json* messages = JsonArray(value, "messages")) {
     for (const json& msg : *messages) {
-      if (!msg.is_object() || !IsPhoneNumber(Str(msg, "from"))) {
+      if (!msg.is_object() || !IsPhoneNumber(JsonString(msg, "from"))) {
         batch->skipped.push_back("a message without a sender number");
         continue;
       }
@@ -165,13 +148,13 @@ void ParseChange(const json& value, WhatsAppWebhookBatch* batch) {
         InboundMessage m = NormalizeMessage(msg, names);
         if (!m.text.empty() && !m.platform_message_id.empty()) batch->messages.push_back(m);
       } catch (const json::exception& e) {
-        batch->skipped.push_back("message " + Str(msg, "id") + ": " + e.what());
+        batch->skipped.push_back("message " + JsonString(msg, "id") + ": " + e.what());
       }
     }
   }
-  if (const json* statuses = Array(value, "statuses")) {
+  if (const json* statuses = JsonArray(value, "statuses")) {
     for (const json& s : *statuses) {
-      if (!s.is_object() || Str(s, "id").empty()) {
+      if (!s.is_object() || JsonString(s, "id").empty()) {
         batch->skipped.push_back("a status without a message id");
         continue;
       }
@@ -182,15 +165,15 @@ void ParseChange(const json& value, WhatsAppWebhookBatch* batch) {
 
 absl::StatusOr<WhatsAppWebhookBatch> Parse(const std::string& body) {
   json root = ParseUntrustedJson(body);
-  if (!root.is_object() || Str(root, "object") != "whatsapp_business_account") {
+  if (!root.is_object() || JsonString(root, "object") != "whatsapp_business_account") {
     return absl::InvalidArgumentError(
         "parse whatsapp webhook: not a business account notification");
   }
   WhatsAppWebhookBatch batch;
   for (const json& entry : ArrayOrEmpty(root, "entry")) {
     for (const json& change : ArrayOrEmpty(entry, "changes")) {
-      if (!change.is_object() || Str(change, "field") != "messages") continue;
-      if (const json* value = Obj(change, "value")) ParseChange(*value, &batch);
+      if (!change.is_object() || JsonString(change, "field") != "messages") continue;
+      if (const json* value = JsonObject(change, "value")) ParseChange(*value, &batch);
     }
   }
   return batch;

@@ -3,6 +3,7 @@
 // group's live agent, and piping what a live agent has not seen.
 #include <algorithm>
 
+#include "common/message_time.h"
 #include "services/router/policy.h"
 #include "services/router/prompt.h"
 #include "services/router/router.h"
@@ -19,12 +20,10 @@ absl::StatusOr<pb::IngestResponse> Router::Ingest(const pb::IngestRequest& reque
   }
   pb::AppendMessageRequest append;
   *append.mutable_message() = message;
-  // A time no clock could have given (before 2000, or over a day ahead) would show as
-  // nonsense in prompts and break JSON listings: the message gets the time it arrived.
+  // Every channel's messages pass here, whatever a client put in the time.
   absl::Time now = clock_->Now();
-  absl::Time sent = absl::FromUnixSeconds(message.time().seconds());
-  if (!message.has_time() || sent < absl::FromUnixSeconds(946684800) ||
-      sent > now + absl::Hours(24)) {
+  if (!message.has_time() ||
+      !IsPlausibleMessageTime(absl::FromUnixSeconds(message.time().seconds()), now)) {
     append.mutable_message()->mutable_time()->set_seconds(absl::ToUnixSeconds(now));
     append.mutable_message()->mutable_time()->set_nanos(0);
   }

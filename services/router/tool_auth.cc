@@ -1,21 +1,14 @@
 #include "services/router/tool_auth.h"
 
-#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "common/chat_key.h"
 #include "common/schedule.h"
 
 namespace clawdie::router {
 namespace {
-
-bool EqualsIgnoringCase(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool IsFolderChar(char c, bool first) {
   if (std::isalnum(static_cast<unsigned char>(c))) return true;
@@ -64,7 +57,7 @@ absl::Status AuthorizeRegisterGroup(const Caller& caller, const clawdie::v1::Gro
 
 absl::Status ValidateGroupFolder(const std::string& folder) {
   // Compared without case: on a case-insensitive file system "Global" is the shared folder.
-  bool ok = !folder.empty() && folder.size() <= 64 && !EqualsIgnoringCase(folder, "global");
+  bool ok = !folder.empty() && folder.size() <= 64 && !absl::EqualsIgnoreCase(folder, "global");
   for (size_t i = 0; ok && i < folder.size(); ++i) ok = IsFolderChar(folder[i], i == 0);
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError("folder \"" + folder +
