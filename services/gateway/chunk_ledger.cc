@@ -139,8 +139,7 @@ absl::Status ChunkLedger::Record(int64_t outbox_id, uint64_t fingerprint,
 
 absl::Status ChunkLedger::Write(int64_t outbox_id, Entry entry) {
   std::lock_guard<std::mutex> lock(mu_);
-  uint64_t fingerprint = entry.fingerprint;
-  std::string line = Line(outbox_id, fingerprint, entry.progress);
+  std::string line = Line(outbox_id, entry.fingerprint, entry.progress);
   RememberLocked(outbox_id, std::move(entry));
   if (path_.empty()) return absl::OkStatus();
   absl::Status appended = AppendLocked(line);

@@ -6,10 +6,9 @@
 // another reply (a fresh database) starts afresh.
 //
 // With a path the ledger is also an append-only file of JSON lines, one before and one after
-// each chunk is sent,
-// replayed at start and compacted when it has grown to twice the capacity. Like the
-// Telegram offset it is written without fsync: it survives a crash of the gateway, not a
-// power loss.
+// each chunk is sent, replayed at start and compacted when it has grown to twice the
+// capacity. Like the Telegram offset it is written without fsync: it survives a crash of the
+// gateway, not a power loss.
 //
 // Thread-safety: all methods are safe from any thread.
 #ifndef CLAWDIE_SERVICES_GATEWAY_CHUNK_LEDGER_H_

@@ -207,7 +207,8 @@ absl::StatusOr<SentReply> Gateway::SendOutboxEntry(const std::string& chat_key,
     if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
     reply.platform_ids = *ids;
   } else {
-    // The platform answered (with an error) or the send gave up: no chunk is in doubt.
+    // The send ended: what went out is recorded and the next attempt resumes after it (a
+    // chunk whose answer never came is sent again, as before this ledger existed).
     absl::Status saved = ledger_->Record(outbox_id, fingerprint, delivered, false);
     if (!saved.ok()) log->warn("{}: {}", entry, std::string(saved.message()));
   }

@@ -71,12 +71,9 @@ absl::StatusOr<std::string> WhatsAppClient::SendText(const std::string& chat_key
 
   json reply = ParseUntrustedJson(http->body);
   if (http->status != 200) return GraphError(op, http->status, reply);
-  const json* messages =
-      reply.is_object() && reply.contains("messages") ? &reply["messages"] : nullptr;
-  if (messages != nullptr && messages->is_array() && !messages->empty() &&
-      messages->front().is_object() && messages->front().contains("id") &&
-      messages->front()["id"].is_string()) {
-    return messages->front()["id"].get<std::string>();
+  static const json::json_pointer kMessageId("/messages/0/id");
+  if (reply.contains(kMessageId) && reply.at(kMessageId).is_string()) {
+    return reply.at(kMessageId).get<std::string>();
   }
   // WhatsApp took the message (HTTP 200): sending it again would deliver it twice, so it
   // counts as sent, as a Telegram "ok" without a message_id does.

@@ -440,8 +440,8 @@ ScriptedResponse ModelServer::NextResponse(const std::string& path, const std::s
     response.body = FixedTextStream(path, *script_.fixed_text);
   } else {
     response.status = 500;
-    response.body =
-        R"({"type":"error","error":{"type":"api_error","message":"test model server: script exhausted"}})";
+    response.body = R"({"type":"error","error":{"type":"api_error",)"
+                    R"("message":"test model server: script exhausted"}})";
   }
   return response;
 }
