@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/chat_key.h"
+
 namespace clawdie::gateway {
 
 std::optional<LocalEvent> LocalSubscription::Next(absl::Duration timeout) {
@@ -39,13 +41,8 @@ LocalChannel::LocalChannel(Ingester* ingester, Clock* clock) : ingester_(ingeste
 }
 
 bool LocalChannel::ValidName(const std::string& name) {
-  // The same rule as clawctl's: no ".", ".." or option-like "-x" names.
-  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
-  });
+  // The rule clawctl and the router check too (no ".", ".." or option-like "-x" names).
+  return ValidateChatKey("local:" + name).ok();
 }
 
 std::shared_ptr<LocalSubscription> LocalChannel::Subscribe(const std::string& name) {
